@@ -1,0 +1,144 @@
+"""Measure retrieval and answer quality on a SQuAD 2.0 sample.
+
+    python bench/eval_squad.py [--data ../shared/eval/squad2-public] [--distractors seeds]
+
+The sample's articles (plus the seed articles as distractors) are indexed in a temporary
+folder, then every question is asked. Printed figures:
+
+- R@1 / R@5: a top-k passage overlaps the gold paragraph (all questions, and answerable)
+- answer hit: answerable questions with a found answer of at most 400 characters that
+  contains a gold answer string
+- abstention: unanswerable questions answered "not found"; answerable ones answered
+- median answer length, and citations whose span does not reproduce their quote (must be 0)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import qa  # noqa: E402
+from qa.config import Config  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.loading import load_articles  # noqa: E402
+
+
+def load_questions(data: Path) -> list[dict]:
+    with open(data / "questions.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def gold_spans(articles: list[qa.Article], questions: list[dict]) -> dict[tuple[str, int], tuple[int, int]]:
+    """Character span of each question's gold paragraph inside its article."""
+    texts = {a.id: a.text for a in articles}
+    spans = {}
+    for q in questions:
+        key = (q["article_id"], q["paragraph"])
+        if key not in spans:
+            start = texts[q["article_id"]].find(q["context"])
+            if start < 0:
+                raise ValueError(f"context of {q['id']} not found in {q['article_id']}")
+            spans[key] = (start, start + len(q["context"]))
+    return spans
+
+
+def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
+    """Ask every question; return the figures and per-question rows."""
+    r1 = r5 = r1_ans = r5_ans = hits = found_ans = abstained_unans = bad_citations = 0
+    lengths: list[int] = []
+    rows = []
+    latencies = []
+    n_ans = sum(q["answerable"] for q in questions)
+    for q in questions:
+        g_start, g_end = spans[(q["article_id"], q["paragraph"])]
+        t0 = time.perf_counter()
+        answer = engine.ask(q["question"])
+        latencies.append(time.perf_counter() - t0)
+        passages = answer.passages[:5]
+
+        def overlaps(p: qa.Passage) -> bool:
+            locations = [(p.article_id, p.start, p.end)] + [(o.article_id, o.start, o.end) for o in p.also_in]
+            return any(a == q["article_id"] and s < g_end and e > g_start for a, s, e in locations)
+
+        top1 = bool(passages) and overlaps(passages[0])
+        top5 = any(overlaps(p) for p in passages)
+        r1 += top1
+        r5 += top5
+        for c in answer.citations:
+            if engine.article(c.article_id).text[c.start : c.end] != c.quote:
+                bad_citations += 1
+        hit = False
+        if q["answerable"]:
+            r1_ans += top1
+            r5_ans += top5
+            if answer.found:
+                found_ans += 1
+                lengths.append(len(answer.text))
+                hit = len(answer.text) <= 400 and any(g in answer.text for g in q["answers"])
+                hits += hit
+        elif not answer.found:
+            abstained_unans += 1
+        rows.append(
+            {"id": q["id"], "question": q["question"], "answerable": q["answerable"], "answers": q["answers"],
+             "found": answer.found, "score": answer.score, "answer": answer.text, "hit": hit, "r1": top1, "r5": top5}
+        )  # fmt: skip
+    n = len(questions)
+    n_unans = n - n_ans
+    latencies.sort()
+    return {
+        "questions": n,
+        "answerable": n_ans,
+        "R@1": r1 / n,
+        "R@5": r5 / n,
+        "R@1 answerable": r1_ans / max(1, n_ans),
+        "R@5 answerable": r5_ans / max(1, n_ans),
+        "answer hit": hits / max(1, n_ans),
+        "answered (answerable)": found_ans / max(1, n_ans),
+        "abstained (unanswerable)": abstained_unans / max(1, n_unans),
+        "median answer chars": statistics.median(lengths) if lengths else 0,
+        "bad citations": bad_citations,
+        "ask p50 ms": 1000 * latencies[len(latencies) // 2],
+        "rows": rows,
+    }
+
+
+def build(data: Path, distractors: Path | None, index_dir: Path, config: Config) -> tuple[Engine, list[qa.Article]]:
+    articles = load_articles(data / "articles.jsonl").articles
+    corpus = list(articles)
+    if distractors is not None:
+        corpus += load_articles(distractors, existing_ids=[a.id for a in articles]).articles
+    qa.build_index(corpus, index_dir, config=config)
+    return qa.load_engine(index_dir), articles
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "squad2-public")
+    parser.add_argument("--distractors", type=Path, default=ROOT / "seeds", help="extra articles to index ('' for none)")
+    parser.add_argument("--json", type=Path, help="write per-question rows here")
+    args = parser.parse_args(argv)
+
+    questions = load_questions(args.data)
+    with tempfile.TemporaryDirectory() as tmp:
+        distractors = args.distractors if str(args.distractors) else None
+        engine, articles = build(args.data, distractors, Path(tmp) / "index", Config())
+        result = evaluate(engine, questions, gold_spans(articles, questions))
+    rows = result.pop("rows")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    width = max(map(len, result))
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value:.3f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    return 0 if result["bad citations"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

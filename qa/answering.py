@@ -1,0 +1,233 @@
+"""Extractive answers: pick the sentence that answers, cite it exactly, or abstain.
+
+The answer is always a span of an article. Candidate sentences come from the top
+retrieved passages and are scored on how much of the question (weighted by term
+rarity) they cover, how close their meaning is (embeddings), how well their passage
+ranked, and whether they hold the kind of thing the question asks for (a date for
+"when", a number for "how many", a name for "who"). When even the best sentence leaves
+the question's rarest words unexplained, the engine says the articles don't answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .chunking import sentences
+from .config import Config
+from .retrieval import Candidate, Retriever
+from .text import normalize, terms, words
+from .types import Answer, Citation
+
+__all__ = ["Answerer", "question_type", "NOT_FOUND", "EMPTY_QUESTION"]
+
+NOT_FOUND = "The articles don't say. I couldn't find an answer to that in the indexed articles."
+EMPTY_QUESTION = (
+    "Please type a question about the articles, for example "
+    '"Who is the Foreign Ministry spokesperson?"'
+)
+MAX_QUESTION_CHARS = 2000
+"""Longer input (a pasted article, say) is cut here: questions are short."""
+
+# --- question types --------------------------------------------------------------------
+
+_QTYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("number", re.compile(r"\bhow (many|much|long|far|old|large|big|high|tall|often|fast)\b|\bwhat (percentage|percent|number|amount|proportion|share)\b", re.I)),
+    ("time", re.compile(r"\bwhen\b|\b(what|which|in what|in which) (year|years|date|day|month|time|century|decade|era|period)\b|\bhow long ago\b", re.I)),
+    ("person", re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|people|man|woman|leader|king|president|spokesperson|minister|official)\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\b(what|which|in what|in which) (country|countries|city|cities|place|region|state|town|continent|location|area)\b", re.I)),
+]  # fmt: skip
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_EVIDENCE = {
+    "time": re.compile(
+        rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+        r"|\b\d+(st|nd|rd|th)[- ]centur|\bcentur(y|ies)\b|\b(yesterday|today|ago|decade|era)\b",
+        re.I,
+    ),
+    "number": re.compile(
+        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
+        r"|hundred|thousand|million|billion|trillion|dozen|half|percent|several)\b",
+        re.I,
+    ),
+}
+_CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+")
+
+
+def question_type(question: str) -> str:
+    """``"time"``, ``"number"``, ``"person"``, ``"place"`` or ``"other"``."""
+    for name, pattern in _QTYPES:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+def _has_evidence(qtype: str, sentence: str, question_words: set[str]) -> bool:
+    """Does the sentence hold an answer of the question's type not already in the question?"""
+    if qtype in _EVIDENCE:
+        return any(m.group(0).lower() not in question_words for m in _EVIDENCE[qtype].finditer(sentence))
+    if qtype in ("person", "place"):
+        return any(m.group(0).lower() not in question_words for m in _CAPITALIZED.finditer(sentence))
+    return True
+
+
+# --- follow-ups ------------------------------------------------------------------------
+
+_REFERENCE = re.compile(
+    r"\b(he|she|it|its|they|them|their|his|her|him|this|that|these|those|there|then|the same)\b", re.I
+)
+
+
+def _context(question: str, history: list[tuple[str, str]]) -> str:
+    """Earlier turns that a follow-up question leans on ('' for a self-contained one)."""
+    if not history:
+        return ""
+    n_terms = len(terms(question))
+    if not _REFERENCE.search(question) and n_terms > 2:
+        return ""
+    last_q, last_a = history[-1]
+    return f"{last_q} {last_a if last_a and not last_a.startswith(NOT_FOUND[:20]) else ''}".strip()
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Sentence:
+    cand: Candidate
+    rank: int
+    article: int
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    coverage: float = 0.0
+
+
+class Answerer:
+    """Turns retrieved passages into an :class:`Answer`."""
+
+    def __init__(self, retriever: Retriever, config: Config) -> None:
+        self.retriever = retriever
+        self.data = retriever.data
+        self.config = config
+        self._n = max(1, self.data.lexical.size)
+
+    def _idf(self, term: str) -> float:
+        df = self.data.lexical.document_frequency(term)
+        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+
+    def ask(self, question: str, history: list[tuple[str, str]]) -> Answer:
+        question = (question or "")[:MAX_QUESTION_CHARS]
+        if not terms(question):
+            return Answer(text=EMPTY_QUESTION, found=False, citations=[], passages=[], question=question.strip())
+        context = _context(question, history)
+        shown = f"{question.strip()} (following up on: {history[-1][0].strip()})" if context else question.strip()
+        cands = self.retriever.candidates(question, context=context)
+        passages = [self.retriever.to_passage(c) for c in cands[:5]]
+        best = self._best_sentence(question, context, cands[: self.config.answer_passages])
+        if best is None or best.score < self.config.abstain_below:
+            return Answer(text=NOT_FOUND, found=False, citations=[], passages=passages,
+                          score=round(best.score, 4) if best else 0.0, question=shown)  # fmt: skip
+        start, end = self._trim(best)
+        text = self.data.texts[best.article][start:end]
+        citations = self._citations(best, start, end)
+        if cands[best.rank] is not cands[0]:  # show the passage the answer came from first
+            passages.insert(0, passages.pop(best.rank) if best.rank < len(passages) else self.retriever.to_passage(best.cand))
+        cfg = self.config
+        confidence = "high" if best.score >= cfg.high_confidence else "medium" if best.score >= cfg.medium_confidence else "low"
+        return Answer(text=text, found=True, citations=citations, passages=passages,
+                      score=round(best.score, 4), confidence=confidence, question=shown)  # fmt: skip
+
+    def _best_sentence(self, question: str, context: str, cands: list[Candidate]) -> _Sentence | None:
+        if not cands:
+            return None
+        q_terms = list(dict.fromkeys(terms(question)))
+        c_terms = [t for t in dict.fromkeys(terms(context)) if t not in q_terms] if context else []
+        weights = {t: self._idf(t) for t in q_terms}
+        c_weights = {t: 0.5 * self._idf(t) for t in c_terms}
+        total = sum(weights.values()) + sum(c_weights.values()) or 1.0
+        qtype = question_type(question)
+        q_words = set(words(question)) | set(words(context))
+
+        found: list[_Sentence] = []
+        seen: set[str] = set()
+        for rank, cand in enumerate(cands):
+            a, p_start, p_end = (int(x) for x in self.data.passages[cand.pid])
+            text = self.data.texts[a]
+            for s, e in sentences(text, p_start, p_end):
+                key = normalize(text[s:e])
+                if key in seen:  # a caption printed twice is one sentence
+                    continue
+                seen.add(key)
+                found.append(_Sentence(cand, rank, a, s, e, text[s:e]))
+        if not found:
+            return None
+
+        vectors = self.retriever.embedder.encode([f"{context} {question}".strip()] + [x.text for x in found])
+        similarity = vectors[1:] @ vectors[0]
+        top_score = cands[0].score or 1.0
+        for x, sim in zip(found, similarity):
+            x_terms = set(terms(x.text))
+            covered = sum(w for t, w in weights.items() if t in x_terms)
+            covered += sum(w for t, w in c_weights.items() if t in x_terms)
+            x.coverage = covered / total
+            evidence = _has_evidence(qtype, x.text, q_words)
+            # Sentences that only restate the question leave nothing to answer with.
+            novel = len(x_terms - set(weights) - set(c_weights)) > 0
+            x.score = (
+                0.45 * x.coverage
+                + 0.25 * max(0.0, float(sim))
+                + 0.2 * (x.cand.score / top_score) * cands[0].score
+                + (0.1 if evidence else -0.1)
+                - (0.0 if novel else 0.2)
+            )
+        return max(found, key=lambda x: (x.score, -x.rank, -x.start))
+
+    def _trim(self, best: _Sentence) -> tuple[int, int]:
+        """Keep the answer within ``max_answer_chars``: the best-covered clause window."""
+        limit = self.config.max_answer_chars
+        if best.end - best.start <= limit:
+            return best.start, best.end
+        text = self.data.texts[best.article]
+        cuts = [best.start] + [best.start + m.end() for m in re.finditer(r"[,;:]\s", best.text)] + [best.end]
+        options = [(a, b) for i, a in enumerate(cuts) for b in cuts[i + 1 :] if b - a <= limit]
+        if not options:
+            return best.start, best.start + len(best.text[:limit].rsplit(" ", 1)[0])
+
+        def density(span: tuple[int, int]) -> tuple[int, int]:
+            return (len(set(terms(text[span[0] : span[1]]))), span[1] - span[0])
+
+        a, b = max(options, key=density)
+        while b > a and text[b - 1] in " ,;:":
+            b -= 1
+        return a, b
+
+    def _citations(self, best: _Sentence, start: int, end: int) -> list[Citation]:
+        """The answer's own span, plus the same words wherever a duplicate article has them."""
+        meta = self.data.articles[best.article]
+        quote = self.data.texts[best.article][start:end]
+        cites = [Citation(meta["id"], meta["title"], start, end, quote)]
+        key = normalize(quote)
+        for pid in best.cand.also:
+            a, p_start, p_end = (int(x) for x in self.data.passages[pid])
+            text = self.data.texts[a]
+            for s, e in sentences(text, p_start, p_end):
+                if key in normalize(text[s:e]) and a != best.article:
+                    m = _locate(text, s, e, quote)
+                    if m:
+                        other = self.data.articles[a]
+                        cites.append(Citation(other["id"], other["title"], m[0], m[1], text[m[0] : m[1]]))
+                        break
+        return cites
+
+
+def _locate(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:
+    """Span of ``quote`` inside ``text[start:end]``, tolerant of spacing differences."""
+    exact = text.find(quote, start, end)
+    if exact >= 0:
+        return exact, exact + len(quote)
+    pattern = r"\s+".join(re.escape(w) for w in quote.split())
+    m = re.compile(pattern).search(text, start, end)
+    return (m.start(), m.end()) if m else None

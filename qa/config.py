@@ -1,0 +1,61 @@
+"""All tunable settings in one place.
+
+The defaults were chosen by measuring on the public SQuAD 2.0 sample
+(``bench/eval_squad.py``); change them with care and re-run that script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+DEFAULT_MODEL = "wordllama-l2-supercat-256"
+"""Static token embeddings shipped inside the ``wordllama`` wheel (no download)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings for chunking, retrieval and answering."""
+
+    model: str = DEFAULT_MODEL
+
+    # Chunking: passages are packed from whole sentences, breaking at paragraph ends.
+    chunk_chars: int = 900
+    """Target passage size; a paragraph longer than this is split into sentence windows."""
+    chunk_overlap_sentences: int = 1
+    """Sentences repeated between consecutive windows of one long paragraph."""
+
+    # Retrieval.
+    candidates: int = 50
+    """Passages fetched from each of the dense and the lexical side before fusion."""
+    dense_weight: float = 0.35
+    """Weight of the dense (embedding) score in the fused score; lexical gets the rest."""
+    duplicate_overlap: float = 0.6
+    """Share of word 5-grams two passages must share to be collapsed as duplicates."""
+
+    # FAISS index type: exact below ``ivf_threshold`` passages, IVF above it.
+    faiss_index: str = "auto"
+    """``"auto"``, ``"flat"``, ``"ivf"`` or ``"hnsw"``."""
+    ivf_threshold: int = 200_000
+    ivf_nprobe: int = 32
+
+    # Answering.
+    answer_passages: int = 5
+    """How many top passages the answer sentence is chosen from."""
+    max_answer_chars: int = 400
+    abstain_below: float = 0.35
+    """Answers scoring below this are withheld as "not in the articles"."""
+    high_confidence: float = 0.65
+    medium_confidence: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        """Build from a dict, ignoring keys this version does not know."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_(self, **changes: Any) -> "Config":
+        return replace(self, **changes)

@@ -1,0 +1,302 @@
+"""Load articles from a folder of ``.txt`` files, a JSONL file, or Python objects.
+
+Scraped news is messy: a ``date 2024-06-20`` marker, site chrome ("Most Popular"), a
+headline glued to its byline ("...vows stern actionsBy Son Ji-hyoung"), a
+"Published : June 20, 2024 - 15:26" line, photo captions printed twice. We parse the
+date, byline and headline out of that header but never change :attr:`Article.text`,
+because every citation offset points into it. Where the body starts is kept in
+``metadata["body_start"]`` so the chunker can skip the header.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from .types import Article, SkippedFile
+
+__all__ = ["LoadResult", "load_articles", "parse_header", "NoArticlesError"]
+
+MAX_TITLE_CHARS = 120
+
+
+class NoArticlesError(ValueError):
+    """The source held no usable article."""
+
+
+@dataclass
+class LoadResult:
+    """Articles that loaded, files that did not (with the reason), and renamed ids."""
+
+    articles: list[Article]
+    skipped: list[SkippedFile] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+
+
+# --- header parsing -------------------------------------------------------------------
+
+_DATE_MARKER = re.compile(r"\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+_CHROME = re.compile(
+    r"(?:Most Popular|Most Viewed|Advertisement|Skip to (?:main )?content|Top Stories|Latest News)"
+    r"[ \t]*(?:\n|$)",
+    re.IGNORECASE,
+)
+# A byline glued to the headline: "...vows stern actionsBy Son Ji-hyoung".
+_HEADLINE_BYLINE = re.compile(
+    r"(?P<headline>[^\n]*?\S)\s*By\s*(?P<author>[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,3})[ \t]*(?:\n|$)"
+)
+_BYLINE_ONLY = re.compile(r"By\s+(?P<author>[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,3})[ \t]*(?:\n|$)")
+_PUBLISHED = re.compile(
+    r"(?:Published|Updated|Posted)\s*:?\s*(?P<date>[A-Z][a-z]+\.? \d{1,2}, \d{4})[^\n]*(?:\n|$)"
+)
+_LEAD_SENTENCE = re.compile(r".+?[.!?](?=[\"')\]]?(?:\s|$))", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Header:
+    """What :func:`parse_header` found; ``body_start`` is where the story text begins."""
+
+    title: str | None
+    date: str | None
+    author: str | None
+    body_start: int
+
+
+def _parse_date(text: str) -> str | None:
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _is_doubled(line: str) -> bool:
+    """True for a photo caption printed twice in a row ("X (Yonhap) X (Yonhap)")."""
+    line = line.strip()
+    half = len(line) // 2
+    for cut in range(max(1, half - 2), min(len(line), half + 3)):
+        a, b = line[:cut].strip(), line[cut:].strip()
+        if len(a) > 20 and a == b:
+            return True
+    return False
+
+
+def _lead_sentence(text: str, start: int) -> str | None:
+    """The first real sentence of the body, skipping doubled photo captions."""
+    pos = start
+    while pos < len(text):
+        pos = _skip_space(text, pos)
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[pos:line_end]
+        if line.strip() and not _is_doubled(line):
+            match = _LEAD_SENTENCE.match(line)
+            sentence = (match.group(0) if match else line).strip()
+            return _shorten(sentence)
+        pos = line_end + 1
+    return None
+
+
+def _shorten(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    return title[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def parse_header(text: str) -> Header:
+    """Find the headline, date and byline at the top of a scraped news article."""
+    date = author = title = None
+    pos = 0
+    if m := _DATE_MARKER.match(text):
+        date, pos = m.group(1), m.end()
+    if m := _CHROME.match(text, pos):
+        pos = m.end()
+    pos = _skip_space(text, pos)
+    if m := _HEADLINE_BYLINE.match(text, pos):
+        headline = m.group("headline").strip()
+        # A headline is one line of modest length; a long line is body text with "By" in it.
+        if 10 <= len(headline) <= 200 and not headline.endswith((".", ":")):
+            title, author, pos = _shorten(headline), m.group("author").strip(), m.end()
+    elif m := _BYLINE_ONLY.match(text, pos):
+        author, pos = m.group("author").strip(), m.end()
+    pos = _skip_space(text, pos)
+    if m := _PUBLISHED.match(text, pos):
+        date = date or _parse_date(m.group("date"))
+        pos = _skip_space(text, m.end())
+    if title is None:
+        title = _lead_sentence(text, pos)
+    return Header(title=title, date=date, author=author, body_start=pos)
+
+
+def make_article(
+    id: str,
+    text: str,
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    author: str | None = None,
+    source: str | None = None,
+    metadata: dict | None = None,
+) -> Article:
+    """Build an :class:`Article`, filling title/date/byline from the text's header."""
+    header = parse_header(text)
+    meta = dict(metadata or {})
+    meta.setdefault("body_start", header.body_start)
+    return Article(
+        id=id,
+        title=(title or header.title or id).strip(),
+        text=text,
+        date=date or header.date,
+        author=author or header.author,
+        source=source,
+        metadata=meta,
+    )
+
+
+# --- sources --------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    """Read a UTF-8 text file or raise ValueError saying what is wrong with it."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError("empty file")
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 text (invalid byte at offset {e.start})") from None
+
+
+def _load_txt(path: Path, result: LoadResult) -> None:
+    try:
+        text = _read_text(path)
+    except (OSError, ValueError) as e:
+        result.skipped.append(SkippedFile(str(path), getattr(e, "strerror", None) or str(e)))
+        return
+    result.articles.append(make_article(path.stem, text, source=str(path)))
+
+
+def _load_jsonl(path: Path, result: LoadResult) -> None:
+    try:
+        lines = _read_text(path).splitlines()
+    except (OSError, ValueError) as e:
+        result.skipped.append(SkippedFile(str(path), getattr(e, "strerror", None) or str(e)))
+        return
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            result.skipped.append(SkippedFile(where, f"invalid JSON ({e.msg})"))
+            continue
+        if not isinstance(record, dict):
+            result.skipped.append(SkippedFile(where, "not a JSON object"))
+            continue
+        text = record.get("text")
+        if not isinstance(text, str) or not text.strip():
+            result.skipped.append(SkippedFile(where, 'no "text" field with text in it'))
+            continue
+        known = {"id", "title", "text", "date", "author", "url", "source"}
+        meta = {k: v for k, v in record.items() if k not in known}
+        if "url" in record:
+            meta["url"] = record["url"]
+        result.articles.append(
+            make_article(
+                str(record.get("id") or f"{path.stem}-{lineno}"),
+                text,
+                title=_str_or_none(record.get("title")),
+                date=_str_or_none(record.get("date")),
+                author=_str_or_none(record.get("author") or record.get("byline")),
+                source=_str_or_none(record.get("url") or record.get("source")) or where,
+                metadata=meta,
+            )
+        )
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _dedupe_ids(result: LoadResult, taken: set[str]) -> None:
+    """Rename repeated ids deterministically: the second ``x`` becomes ``x~2``, and so on."""
+    out = []
+    for article in result.articles:
+        new_id, n = article.id, 1
+        while new_id in taken:
+            n += 1
+            new_id = f"{article.id}~{n}"
+        if new_id != article.id:
+            result.renamed.append((article.id, new_id))
+            article = replace(article, id=new_id)
+        taken.add(new_id)
+        out.append(article)
+    result.articles = out
+
+
+def load_articles(
+    source: str | Path | Iterable[Article], *, existing_ids: Iterable[str] = ()
+) -> LoadResult:
+    """Load articles from a folder, a ``.txt`` or ``.jsonl`` file, or an iterable of Articles.
+
+    A folder contributes every ``.txt`` (article id = file name without extension) and
+    ``.jsonl`` file below it, in sorted order. Unusable files and lines are reported in
+    :attr:`LoadResult.skipped` and the rest still load. Ids that repeat (within the source
+    or against ``existing_ids``) are renamed ``id~2``, ``id~3``... and listed in
+    :attr:`LoadResult.renamed`.
+    """
+    result = LoadResult(articles=[])
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in file.relative_to(path).parts):
+                    continue
+                if file.suffix.lower() == ".txt":
+                    _load_txt(file, result)
+                elif file.suffix.lower() in (".jsonl", ".json"):
+                    _load_jsonl(file, result)
+                else:
+                    result.skipped.append(SkippedFile(str(file), "not a .txt or .jsonl file"))
+        elif path.is_file():
+            if path.suffix.lower() in (".jsonl", ".json"):
+                _load_jsonl(path, result)
+            else:
+                _load_txt(path, result)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+    else:
+        for article in source:
+            if not isinstance(article, Article):
+                raise TypeError(f"expected Article objects, got {type(article).__name__}")
+            if not article.text.strip():
+                result.skipped.append(SkippedFile(article.id, "empty text"))
+                continue
+            if "body_start" not in article.metadata:
+                article = make_article(
+                    article.id,
+                    article.text,
+                    title=article.title,
+                    date=article.date,
+                    author=article.author,
+                    source=article.source,
+                    metadata=article.metadata,
+                )
+            result.articles.append(article)
+    _dedupe_ids(result, set(existing_ids))
+    return result

@@ -1,0 +1,117 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused, duplicates collapsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config
+from .embedding import Embedder
+from .index import IndexData
+from .text import shingles, terms
+from .types import Location, Passage
+
+__all__ = ["Retriever", "Candidate"]
+
+
+@dataclass
+class Candidate:
+    """A passage id with its component scores, before it becomes a :class:`Passage`."""
+
+    pid: int
+    score: float
+    dense: float
+    lexical: float
+    also: list[int]
+
+
+class Retriever:
+    """Finds passages for a query in one loaded index. Thread-safe: it only reads."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, config: Config) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.config = config
+
+    def candidates(self, query: str, *, context: str = "", k: int | None = None) -> list[Candidate]:
+        """Fused, de-duplicated candidates for ``query``, best first.
+
+        ``context`` (earlier turns of a chat) is added to the query with a lower weight,
+        so a follow-up like "When was it signed?" still finds what "it" is.
+        """
+        cfg = self.config
+        n = cfg.candidates if k is None else max(k, cfg.candidates)
+        q_terms = terms(query)
+        c_terms = [t for t in terms(context) if t not in q_terms] if context else []
+        texts = [query, f"{context}\n{query}"] if context else [query]
+        vectors = self.embedder.encode(texts)
+        qvec = vectors[-1:] if context else vectors[:1]
+        if context:  # lean on the question itself, use the context to disambiguate
+            qvec = 0.6 * vectors[:1] + 0.4 * vectors[1:]
+            qvec /= np.linalg.norm(qvec, axis=1, keepdims=True) + 1e-9
+
+        size = self.data.dense.ntotal
+        if size == 0:
+            return []
+        d_scores, d_ids = self.data.dense.search(qvec.astype(np.float32), min(n, size))
+        dense = {int(i): float(s) for i, s in zip(d_ids[0], d_scores[0]) if i >= 0}
+        l_ids, l_scores = self.data.lexical.search(q_terms, n)
+        lexical = {int(i): float(s) for i, s in zip(l_ids, l_scores)}
+        if c_terms:
+            c_ids, c_scores = self.data.lexical.search(c_terms, n)
+            for i, s in zip(c_ids, c_scores):
+                lexical[int(i)] = lexical.get(int(i), 0.0) + 0.3 * float(s)
+
+        fused = self._fuse(dense, lexical)
+        return self._collapse(fused)
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[Candidate]:
+        # Scale each side to [0, 1] by its best score for this query, then mix linearly.
+        d_floor = min(dense.values(), default=0.0)
+        d_top = max(dense.values(), default=1.0)
+        l_top = max(lexical.values(), default=0.0) or 1.0
+        w = self.config.dense_weight
+        out = []
+        for pid in dense.keys() | lexical.keys():
+            d = dense.get(pid, d_floor)
+            l = lexical.get(pid, 0.0)
+            d_norm = (d - d_floor) / (d_top - d_floor) if d_top > d_floor else 1.0
+            score = w * d_norm + (1 - w) * (l / l_top)
+            out.append(Candidate(pid, score, d, l, []))
+        out.sort(key=lambda c: (-c.score, c.pid))
+        return out
+
+    def _collapse(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Fold near-duplicate passages (the same story scraped twice) into the best one."""
+        kept: list[tuple[Candidate, set[int]]] = []
+        for cand in ranked:
+            sh = shingles(self.data.passage_text(cand.pid))
+            for best, best_sh in kept:
+                common = len(sh & best_sh)
+                if common and common / min(len(sh), len(best_sh)) >= self.config.duplicate_overlap:
+                    best.also.append(cand.pid)
+                    break
+            else:
+                kept.append((cand, sh))
+        return [c for c, _ in kept]
+
+    def to_passage(self, cand: Candidate) -> Passage:
+        a, s, e = (int(x) for x in self.data.passages[cand.pid])
+        meta = self.data.articles[a]
+        also = []
+        for pid in cand.also:
+            oa, os_, oe = (int(x) for x in self.data.passages[pid])
+            also.append(Location(self.data.articles[oa]["id"], self.data.articles[oa]["title"], os_, oe))
+        return Passage(
+            article_id=meta["id"],
+            title=meta["title"],
+            start=s,
+            end=e,
+            text=self.data.texts[a][s:e],
+            score=round(cand.score, 4),
+            also_in=also,
+        )
+
+    def search(self, query: str, k: int = 5, *, context: str = "") -> list[Passage]:
+        return [self.to_passage(c) for c in self.candidates(query, context=context, k=k)[:k]]

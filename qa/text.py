@@ -1,0 +1,69 @@
+"""Word-level text analysis shared by lexical retrieval and answer selection."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+
+import Stemmer
+
+__all__ = ["STOPWORDS", "words", "terms", "normalize", "shingles", "text_hash"]
+
+# Function words carry no topic; question words are kept out too, since every question
+# has them and no answer needs them.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me more most my myself no nor not now of off on once only
+    or other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves s t don isn wasn weren didn doesn hasn haven hadn won wouldn
+    shouldn couldn many much whose""".split()
+)
+
+_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+
+
+@lru_cache(maxsize=4)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens ("Kim Jong-un's" -> ["kim", "jong-un's"])."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms: the units that lexical matching compares.
+
+    Hyphenated and possessive words also yield their parts, so "Jong-un's" matches "Jong-un".
+    """
+    out: list[str] = []
+    for w in words(text):
+        w = re.sub(r"['’]s$", "", w).replace("’", "'")
+        parts = [w.rstrip(".")]
+        if re.search(r"[-.']", parts[0]):
+            parts += [p for p in re.split(r"[-.']", parts[0]) if len(p) > 1]
+        out.extend(p for p in parts if p and p not in STOPWORDS)
+    return _stemmer().stemWords(out)
+
+
+def normalize(text: str) -> str:
+    """Text with case, punctuation and spacing folded, for duplicate detection."""
+    return " ".join(words(text))
+
+
+def shingles(text: str, n: int = 5) -> set[int]:
+    """Hashes of the word n-grams of ``text`` (fewer words: the whole text as one)."""
+    ws = words(text)
+    if len(ws) < n:
+        return {hash(" ".join(ws))} if ws else set()
+    return {hash(" ".join(ws[i : i + n])) for i in range(len(ws) - n + 1)}
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()

@@ -1,0 +1,107 @@
+"""Plain result types shared by every module.
+
+Every span (``start``, ``end``) is a character offset into :attr:`Article.text`, the
+article text exactly as it was loaded, so ``article.text[start:end]`` reproduces the
+quoted text byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, its raw text untouched."""
+
+    id: str
+    title: str
+    text: str
+    date: str | None = None
+    author: str | None = None
+    source: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a passage or quote also appears (the same story scraped twice)."""
+
+    article_id: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass
+class Passage:
+    """A retrieved span of an article.
+
+    ``also_in`` lists near-duplicate copies of this passage in other articles; they were
+    collapsed into this one result so the same text is never shown twice.
+    """
+
+    article_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float
+    also_in: list[Location] = field(default_factory=list)
+
+
+@dataclass
+class Citation:
+    """An exact quote that backs an answer: ``article.text[start:end] == quote``."""
+
+    article_id: str
+    title: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class Answer:
+    """The reply to a question.
+
+    ``found`` is False when the articles do not answer the question; ``text`` then says
+    so and ``citations`` is empty, while ``passages`` still holds the closest passages.
+    ``confidence`` is ``"high"``, ``"medium"`` or ``"low"`` (``"none"`` when not found),
+    derived from ``score``. ``question`` is the question as the engine understood it,
+    with a follow-up's context from the chat history folded in.
+    """
+
+    text: str
+    found: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    score: float = 0.0
+    confidence: str = "none"
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """An input that could not be used, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexInfo:
+    """What an index holds, and for a build, what the build did."""
+
+    path: Path
+    articles: int
+    passages: int
+    model: str
+    dimension: int
+    faiss_index: str
+    created: str
+    seconds: float = 0.0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    added: int = 0
