@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .chunking import sentences
 from .config import Config
 from .retrieval import Candidate, Retriever
-from .text import normalize, terms, words
-from .types import Answer, Citation
+from .text import QUESTION_FORM, normalize, terms, words
+from .types import Answer, Citation, Passage
 
 __all__ = ["Answerer", "question_type", "NOT_FOUND", "EMPTY_QUESTION"]
 
@@ -92,6 +92,17 @@ def _context(question: str, history: list[tuple[str, str]]) -> str:
 
 # --- scoring ---------------------------------------------------------------------------
 
+FEATURES = ("coverage", "passage_coverage", "previous_coverage", "similarity", "passage_score", "evidence", "novel")
+"""What a candidate sentence is scored on; :attr:`Config.answer_weights` weighs them.
+
+coverage: share of the question's term weight (IDF) the sentence contains; passage_coverage:
+the same for its whole passage; previous_coverage: for the sentence before it (an answer
+often follows the sentence that names the topic); similarity: embedding cosine with the
+question; passage_score: the fused retrieval score; evidence: +1 if the sentence holds the
+kind of answer asked for (a date for "when"...), else -1; novel: 1 if it says anything
+beyond the question's own words.
+"""
+
 
 @dataclass
 class _Sentence:
@@ -103,6 +114,7 @@ class _Sentence:
     text: str
     score: float = 0.0
     coverage: float = 0.0
+    features: list[float] = field(default_factory=list)
 
 
 class Answerer:
@@ -125,65 +137,98 @@ class Answerer:
         context = _context(question, history)
         shown = f"{question.strip()} (following up on: {history[-1][0].strip()})" if context else question.strip()
         cands = self.retriever.candidates(question, context=context)
+        top = cands[: self.config.answer_passages]
+        scored = self.score_sentences(question, context, top)
+        best = max(scored, key=lambda x: (x.score, -x.rank, -x.start)) if scored else None
+        cands = _rerank(cands, scored)
         passages = [self.retriever.to_passage(c) for c in cands[:5]]
-        best = self._best_sentence(question, context, cands[: self.config.answer_passages])
-        if best is None or best.score < self.config.abstain_below:
+        cfg = self.config
+        unexplained = self._unexplained(question, top)
+        if best is None or best.score < cfg.abstain_below or unexplained >= cfg.abstain_unexplained:
             return Answer(text=NOT_FOUND, found=False, citations=[], passages=passages,
                           score=round(best.score, 4) if best else 0.0, question=shown)  # fmt: skip
         start, end = self._trim(best)
         text = self.data.texts[best.article][start:end]
-        citations = self._citations(best, start, end)
-        if cands[best.rank] is not cands[0]:  # show the passage the answer came from first
-            passages.insert(0, passages.pop(best.rank) if best.rank < len(passages) else self.retriever.to_passage(best.cand))
-        cfg = self.config
-        confidence = "high" if best.score >= cfg.high_confidence else "medium" if best.score >= cfg.medium_confidence else "low"
-        return Answer(text=text, found=True, citations=citations, passages=passages,
+        if best.score >= cfg.high_confidence and unexplained < 0.3:
+            confidence = "high"
+        elif best.score >= cfg.medium_confidence and unexplained < 0.5:
+            confidence = "medium"
+        else:
+            confidence = "low"
+        return Answer(text=text, found=True, citations=self._citations(best, start, end), passages=passages,
                       score=round(best.score, 4), confidence=confidence, question=shown)  # fmt: skip
 
-    def _best_sentence(self, question: str, context: str, cands: list[Candidate]) -> _Sentence | None:
-        if not cands:
-            return None
-        q_terms = list(dict.fromkeys(terms(question)))
-        c_terms = [t for t in dict.fromkeys(terms(context)) if t not in q_terms] if context else []
+    def search(self, query: str, k: int) -> list[Passage]:
+        """Retrieval re-ranked by each top passage's best answer sentence."""
+        cands = self.retriever.candidates(query, k=k)
+        scored = self.score_sentences(query, "", cands[: self.config.answer_passages])
+        return [self.retriever.to_passage(c) for c in _rerank(cands, scored)[:k]]
+
+    def _unexplained(self, question: str, cands: list[Candidate]) -> float:
+        """Share of the question's term weight that no retrieved passage mentions.
+
+        Words match on a shared prefix too ("give" / "given"), since stemming misses some
+        inflections and a paraphrase should not count as missing.
+        """
+        q_terms = _topic_terms(question)
+        if not q_terms:
+            return 0.0
+        seen: set[str] = set()
+        for cand in cands:
+            for t in terms(self.data.passage_text(cand.pid)):
+                seen.update((t, t[:3], t[:4], t[:5]))
         weights = {t: self._idf(t) for t in q_terms}
-        c_weights = {t: 0.5 * self._idf(t) for t in c_terms}
-        total = sum(weights.values()) + sum(c_weights.values()) or 1.0
+        missing = sum(w for t, w in weights.items() if t not in seen and t[:5] not in seen)
+        return missing / (sum(weights.values()) or 1.0)
+
+    def score_sentences(self, question: str, context: str, cands: list[Candidate]) -> list[_Sentence]:
+        """Every sentence of ``cands`` with its features and score (see :data:`FEATURES`)."""
+        if not cands:
+            return []
+        q_terms = _topic_terms(question)
+        c_terms = [t for t in _topic_terms(context) if t not in q_terms]
+        weights = {t: self._idf(t) for t in q_terms}
+        weights.update({t: 0.5 * self._idf(t) for t in c_terms})
+        total = sum(weights.values()) or 1.0
         qtype = question_type(question)
         q_words = set(words(question)) | set(words(context))
+
+        def coverage(found_terms: set[str]) -> float:
+            return sum(w for t, w in weights.items() if t in found_terms) / total
 
         found: list[_Sentence] = []
         seen: set[str] = set()
         for rank, cand in enumerate(cands):
             a, p_start, p_end = (int(x) for x in self.data.passages[cand.pid])
             text = self.data.texts[a]
+            p_cov = coverage(set(terms(text[p_start:p_end])))
+            prev_cov = 0.0
             for s, e in sentences(text, p_start, p_end):
+                x_terms = set(terms(text[s:e]))
+                cov = coverage(x_terms)
                 key = normalize(text[s:e])
-                if key in seen:  # a caption printed twice is one sentence
-                    continue
-                seen.add(key)
-                found.append(_Sentence(cand, rank, a, s, e, text[s:e]))
+                if key not in seen:  # a caption printed twice is one sentence
+                    seen.add(key)
+                    x = _Sentence(cand, rank, a, s, e, text[s:e])
+                    x.features = [
+                        cov,
+                        p_cov,
+                        prev_cov,
+                        0.0,  # similarity, filled in below in one batch
+                        cand.score,
+                        1.0 if _has_evidence(qtype, x.text, q_words) else -1.0,
+                        1.0 if x_terms - weights.keys() else 0.0,
+                    ]
+                    found.append(x)
+                prev_cov = cov
         if not found:
-            return None
-
+            return []
         vectors = self.retriever.embedder.encode([f"{context} {question}".strip()] + [x.text for x in found])
-        similarity = vectors[1:] @ vectors[0]
-        top_score = cands[0].score or 1.0
-        for x, sim in zip(found, similarity):
-            x_terms = set(terms(x.text))
-            covered = sum(w for t, w in weights.items() if t in x_terms)
-            covered += sum(w for t, w in c_weights.items() if t in x_terms)
-            x.coverage = covered / total
-            evidence = _has_evidence(qtype, x.text, q_words)
-            # Sentences that only restate the question leave nothing to answer with.
-            novel = len(x_terms - set(weights) - set(c_weights)) > 0
-            x.score = (
-                0.45 * x.coverage
-                + 0.25 * max(0.0, float(sim))
-                + 0.2 * (x.cand.score / top_score) * cands[0].score
-                + (0.1 if evidence else -0.1)
-                - (0.0 if novel else 0.2)
-            )
-        return max(found, key=lambda x: (x.score, -x.rank, -x.start))
+        for x, sim in zip(found, vectors[1:] @ vectors[0]):
+            x.features[3] = max(0.0, float(sim))
+            x.coverage = x.features[0]
+            x.score = sum(w * f for w, f in zip(self.config.answer_weights, x.features))
+        return found
 
     def _trim(self, best: _Sentence) -> tuple[int, int]:
         """Keep the answer within ``max_answer_chars``: the best-covered clause window."""
@@ -221,6 +266,20 @@ class Answerer:
                         cites.append(Citation(other["id"], other["title"], m[0], m[1], text[m[0] : m[1]]))
                         break
         return cites
+
+
+def _topic_terms(question: str) -> list[str]:
+    """The question's distinct terms, less the words of its form ("take place", "year")."""
+    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_FORM]
+
+
+def _rerank(cands: list[Candidate], scored: list[_Sentence]) -> list[Candidate]:
+    """Order the scored passages by their best sentence; the rest keep their place after."""
+    best: dict[int, float] = {}
+    for x in scored:
+        best[x.cand.pid] = max(best.get(x.cand.pid, float("-inf")), x.score)
+    head = sorted((c for c in cands if c.pid in best), key=lambda c: -best[c.pid])
+    return head + [c for c in cands if c.pid not in best]
 
 
 def _locate(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:

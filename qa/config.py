@@ -42,11 +42,16 @@ class Config:
     # Answering.
     answer_passages: int = 5
     """How many top passages the answer sentence is chosen from."""
+    answer_weights: tuple[float, ...] = (0.8, 0.35, 0.3, 0.15, 0.6, 0.12, 0.35)
+    """Weights of the sentence features in :data:`qa.answering.FEATURES` order."""
     max_answer_chars: int = 400
-    abstain_below: float = 0.35
+    abstain_below: float = 1.3
     """Answers scoring below this are withheld as "not in the articles"."""
-    high_confidence: float = 0.65
-    medium_confidence: float = 0.5
+    abstain_unexplained: float = 0.7
+    """Also withheld: when this share of the question's term weight is found nowhere in
+    the retrieved passages (the question is about something the articles don't cover)."""
+    high_confidence: float = 2.0
+    medium_confidence: float = 1.6
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,7 +60,8 @@ class Config:
     def from_dict(cls, data: dict[str, Any]) -> "Config":
         """Build from a dict, ignoring keys this version does not know."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
 
     def with_(self, **changes: Any) -> "Config":
         return replace(self, **changes)

@@ -129,7 +129,7 @@ class Engine:
         """The ``k`` passages that best match ``query``, near-duplicates collapsed."""
         if not query or not query.strip():
             return []
-        return self.retriever.search(query, k)
+        return self.answerer.search(query, k)
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
         """Answer ``question`` with an extract from the articles, or say they don't answer it.

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import Stemmer
 
-__all__ = ["STOPWORDS", "words", "terms", "normalize", "shingles", "text_hash"]
+__all__ = ["QUESTION_FORM", "STOPWORDS", "words", "terms", "normalize", "shingles", "text_hash"]
 
 # Function words carry no topic; question words are kept out too, since every question
 # has them and no answer needs them.
@@ -22,6 +22,14 @@ STOPWORDS = frozenset(
     very was we were what when where which while who whom why will with would you your
     yours yourself yourselves s t don isn wasn weren didn doesn hasn haven hadn won wouldn
     shouldn couldn many much whose""".split()
+)
+
+# Stems of words that give a question its form rather than its topic ("when did it take
+# place", "what is his name", "in which year"): an answer need not repeat them, and the
+# question type (qa.answering.question_type) already says what kind of answer they want.
+QUESTION_FORM = frozenset(
+    "take place happen occur locat call name known refer mean type kind year date time day "
+    "month centuri decad amount percentag exampl".split()
 )
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up .venv/ if missing, build the index from seeds/ if missing, start the chat UI.
+# Options are passed to app.py (python app.py --help); GRADIO_SERVER_NAME/PORT pick the address.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+exec .venv/bin/python app.py "$@"
