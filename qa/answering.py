@@ -175,7 +175,7 @@ class Answerer:
             return 0.0
         seen: set[str] = set()
         for cand in cands:
-            for t in terms(self.data.passage_text(cand.pid)):
+            for t in terms(self.data.texts[cand.article][cand.start : cand.end]):
                 seen.update((t, t[:3], t[:4], t[:5]))
         weights = {t: self._idf(t) for t in q_terms}
         missing = sum(w for t, w in weights.items() if t not in seen and t[:5] not in seen)
@@ -199,7 +199,7 @@ class Answerer:
         found: list[_Sentence] = []
         seen: set[str] = set()
         for rank, cand in enumerate(cands):
-            a, p_start, p_end = (int(x) for x in self.data.passages[cand.pid])
+            a, p_start, p_end = cand.article, cand.start, cand.end
             text = self.data.texts[a]
             p_cov = coverage(set(terms(text[p_start:p_end])))
             prev_cov = 0.0

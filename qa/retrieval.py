@@ -24,6 +24,10 @@ class Candidate:
     dense: float
     lexical: float
     also: list[int]
+    article: int = -1
+    start: int = 0
+    end: int = 0
+    """Article number and span; wider than passage ``pid`` when overlapping windows merged."""
 
 
 class Retriever:
@@ -78,26 +82,36 @@ class Retriever:
             l = lexical.get(pid, 0.0)
             d_norm = (d - d_floor) / (d_top - d_floor) if d_top > d_floor else 1.0
             score = w * d_norm + (1 - w) * (l / l_top)
-            out.append(Candidate(pid, score, d, l, []))
+            a, s, e = (int(x) for x in self.data.passages[pid])
+            out.append(Candidate(pid, score, d, l, [], a, s, e))
         out.sort(key=lambda c: (-c.score, c.pid))
         return out
 
     def _collapse(self, ranked: list[Candidate]) -> list[Candidate]:
-        """Fold near-duplicate passages (the same story scraped twice) into the best one."""
+        """Fold repeats into the best-ranked copy, so no text is shown twice.
+
+        Overlapping windows of one article merge into one wider span; near-duplicate
+        passages of other articles (the same story scraped twice) are listed in ``also``.
+        """
         kept: list[tuple[Candidate, set[int]]] = []
         for cand in ranked:
-            sh = shingles(self.data.passage_text(cand.pid))
+            sh = shingles(self.data.texts[cand.article][cand.start : cand.end])
             for best, best_sh in kept:
+                if best.article == cand.article and cand.start < best.end and best.start < cand.end:
+                    best.start, best.end = min(best.start, cand.start), max(best.end, cand.end)
+                    best_sh |= sh
+                    break
                 common = len(sh & best_sh)
                 if common and common / min(len(sh), len(best_sh)) >= self.config.duplicate_overlap:
-                    best.also.append(cand.pid)
+                    if best.article != cand.article:
+                        best.also.append(cand.pid)
                     break
             else:
                 kept.append((cand, sh))
         return [c for c, _ in kept]
 
     def to_passage(self, cand: Candidate) -> Passage:
-        a, s, e = (int(x) for x in self.data.passages[cand.pid])
+        a, s, e = cand.article, cand.start, cand.end
         meta = self.data.articles[a]
         also = []
         for pid in cand.also:

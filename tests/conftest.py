@@ -1,0 +1,30 @@
+"""Shared fixtures: a seed index built once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in the tests may reach a model hub
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    import qa
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    qa.build_index(SEEDS, index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(seed_index):
+    import qa
+
+    return qa.load_engine(seed_index)
