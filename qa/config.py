@@ -28,7 +28,7 @@ class Config:
     # Retrieval.
     candidates: int = 50
     """Passages fetched from each of the dense and the lexical side before fusion."""
-    dense_weight: float = 0.35
+    dense_weight: float = 0.5
     """Weight of the dense (embedding) score in the fused score; lexical gets the rest."""
     duplicate_overlap: float = 0.6
     """Share of word 5-grams two passages must share to be collapsed as duplicates."""
