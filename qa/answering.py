@@ -83,8 +83,8 @@ def _context(question: str, history: list[tuple[str, str]]) -> str:
     """Earlier turns that a follow-up question leans on ('' for a self-contained one)."""
     if not history:
         return ""
-    n_terms = len(terms(question))
-    if not _REFERENCE.search(question) and n_terms > 2:
+    # A pronoun ("when was it signed?") or no topic of its own ("what is the name?").
+    if not _REFERENCE.search(question) and _topic_terms(question):
         return ""
     last_q, last_a = history[-1]
     return f"{last_q} {last_a if last_a and not last_a.startswith(NOT_FOUND[:20]) else ''}".strip()
@@ -149,7 +149,9 @@ class Answerer:
                           score=round(best.score, 4) if best else 0.0, question=shown)  # fmt: skip
         start, end = self._trim(best)
         text = self.data.texts[best.article][start:end]
-        if best.score >= cfg.high_confidence and unexplained < 0.3:
+        if best.features[FEATURES.index("evidence")] < 0:  # e.g. a "when" answer without a date
+            confidence = "low"
+        elif best.score >= cfg.high_confidence and unexplained < 0.3:
             confidence = "high"
         elif best.score >= cfg.medium_confidence and unexplained < 0.5:
             confidence = "medium"

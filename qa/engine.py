@@ -55,7 +55,7 @@ def build_index(
         config = config.with_(model=model)
     loaded = load_articles(articles)
     if not loaded.articles:
-        raise NoArticlesError(_no_articles_message(articles, loaded))
+        raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
     embedder = Embedder(config.model)
     write_index(Path(index_dir), loaded.articles, embedder, config, progress=progress, source=_source_name(articles))
     data = read_index(Path(index_dir))
@@ -81,7 +81,7 @@ def add_articles(
     base = read_index(Path(index_dir))
     loaded = load_articles(articles, existing_ids=[a["id"] for a in base.articles])
     if not loaded.articles:
-        raise NoArticlesError(_no_articles_message(articles, loaded))
+        raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
     embedder = _checked_embedder(base, None)
     write_index(Path(index_dir), loaded.articles, embedder, base.config, base=base, progress=progress)
     data = read_index(Path(index_dir))

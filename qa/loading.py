@@ -25,7 +25,11 @@ MAX_TITLE_CHARS = 120
 
 
 class NoArticlesError(ValueError):
-    """The source held no usable article."""
+    """The source held no usable article; ``skipped`` says what was wrong with each input."""
+
+    def __init__(self, message: str, skipped: list[SkippedFile] | None = None) -> None:
+        super().__init__(message)
+        self.skipped = list(skipped or [])
 
 
 @dataclass

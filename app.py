@@ -1,0 +1,57 @@
+"""Serve the article-qa web chat.
+
+    python app.py [--index embeddings] [--articles seeds] [--host 127.0.0.1] [--port 7860]
+
+Loads the index (building it from the articles folder when it is missing, corrupt or
+stale), then serves the chat on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (127.0.0.1:7860
+by default). The chat is also an API: ``gradio_client.Client(url).predict(question,
+api_name="/chat")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# Nothing may reach the internet: no Gradio telemetry, no model hub. Set before anything reads them.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# Light: the engine's heavy imports wait until an index is opened.
+import qa
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options; each defaults to its environment variable, then a fixed default."""
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description="Serve the article-qa chat (questions answered from news articles).")
+    parser.add_argument("--index", type=Path, default=Path(env("QA_INDEX", "embeddings")),
+                        help="index folder (env QA_INDEX; default: embeddings)")  # fmt: skip
+    parser.add_argument("--articles", type=Path, default=Path(env("QA_ARTICLES", "seeds")),
+                        help="articles to build the index from when it is missing, corrupt or stale "
+                             "(env QA_ARTICLES; default: seeds)")  # fmt: skip
+    parser.add_argument("--host", default=env("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to serve on (env GRADIO_SERVER_NAME; default: 127.0.0.1)")  # fmt: skip
+    parser.add_argument("--port", type=int, default=env("GRADIO_SERVER_PORT", "7860"),
+                        help="port to serve on (env GRADIO_SERVER_PORT; default: 7860)")  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open (or build) the index and serve the chat until interrupted."""
+    args = parse_args(argv)
+    from qa_app.ui import create_app, launch  # Gradio loads slowly: not needed for --help
+
+    try:
+        demo = create_app(args.index, args.articles)
+    except (qa.NoArticlesError, FileNotFoundError) as e:
+        print(f"error: cannot build the index: {e}", file=sys.stderr)
+        return 1
+    launch(demo, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

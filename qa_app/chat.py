@@ -1,0 +1,115 @@
+"""The chat handler: a question and the chat so far in, an HTML reply out. No Gradio here."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .export import Turn, export_markdown, turn_from_answer
+from .formatting import answer_html, notice_html, plain_answer_text
+from .store import EngineStore
+
+__all__ = ["MAX_QUESTION_CHARS", "ChatHandler", "exchanges", "history_pairs", "message_text", "reply_key"]
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+"""Longer input is a paste, not a question: it gets a polite reply instead of an answer."""
+
+Turns = dict[str, Turn]
+"""Each session's answers, keyed by :func:`reply_key` of the reply shown for them."""
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message's content, in any of the shapes Gradio uses.
+
+    A plain string, a ``{"type": "text", "text": ...}`` part, or a list of parts.
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        return str(content.get("text") or content.get("content") or "")
+    if isinstance(content, Sequence):
+        return "".join(message_text(part) for part in content)
+    return ""
+
+
+def exchanges(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """``(question, reply)`` texts from Gradio's messages, oldest first."""
+    pairs: list[tuple[str, str]] = []
+    question: str | None = None
+    for message in messages:
+        text = message_text(message.get("content"))
+        if message.get("role") == "user":
+            question = text
+        elif message.get("role") == "assistant" and question is not None:
+            pairs.append((question, text))
+            question = None
+    return pairs
+
+
+def history_pairs(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """``(question, answer text)`` pairs for :meth:`qa.Engine.ask`: the answers' own words,
+    without markers, sources or HTML."""
+    return [(question, plain_answer_text(reply)) for question, reply in exchanges(messages)]
+
+
+def reply_key(reply: str) -> str:
+    """A short digest identifying one reply's HTML."""
+    return hashlib.sha1(reply.encode("utf-8")).hexdigest()[:16]
+
+
+class ChatHandler:
+    """Answers chat messages from the shared engine; safe to call from many threads."""
+
+    def __init__(self, store: EngineStore) -> None:
+        self.store = store
+
+    def respond(
+        self, message: str, history: Sequence[Mapping[str, Any]], turns: Turns | None = None
+    ) -> tuple[str, Turns]:
+        """Reply to ``message`` and record the turn for export.
+
+        Returns the reply's HTML and the session's turns with this one added. Bad input
+        (nothing to ask, a huge paste) and engine failures get a polite reply.
+        """
+        message = message_text(message)
+        turns = dict(turns or {})
+        reply, turn = self._reply(message, history_pairs(history))
+        turns[reply_key(reply)] = turn
+        return reply, turns
+
+    def _reply(self, message: str, history: list[tuple[str, str]]) -> tuple[str, Turn]:
+        if len(message) > MAX_QUESTION_CHARS:
+            text = (
+                f"That message is {len(message):,} characters long, which looks like a paste rather than "
+                f"a question. Please ask a short question about the articles (under {MAX_QUESTION_CHARS:,} "
+                "characters)."
+            )
+            return notice_html(text), Turn(_shorten(message), text)
+        engine = self.store.engine  # one engine for the whole request, even if a new one is swapped in
+        try:
+            answer = engine.ask(message, history=history)
+            return answer_html(answer, engine.article, message), turn_from_answer(message, answer, engine.article)
+        except Exception:  # the user gets a polite reply; the details go to the server log
+            log.exception("answering %r failed", message[:200])
+            text = "Sorry, something went wrong while answering that. Please try again or rephrase the question."
+            return notice_html(text), Turn(message, text)
+
+    def export(self, messages: Sequence[Mapping[str, Any]], turns: Turns | None) -> str:
+        """The conversation shown in ``messages`` as Markdown with numbered references.
+
+        Turns are matched to the replies on screen, so undone or retried answers drop out;
+        a reply with no record (from before a restart) is exported as its plain text.
+        """
+        turns = turns or {}
+        return export_markdown(
+            turns.get(reply_key(reply)) or Turn(question, plain_answer_text(reply))
+            for question, reply in exchanges(messages)
+        )
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"

@@ -1,0 +1,405 @@
+"""Pure formatting: engine answers to chat HTML, source cards, the article viewer.
+
+Nothing here touches Gradio or the engine; every function takes plain values and
+returns a string, so it is easy to test. All article text is HTML-escaped.
+
+Chat messages are rendered by Gradio's Markdown renderer, which passes an HTML block
+through untouched only while it contains no blank line, so chat HTML is kept on one
+logical line (:func:`inline`). Links to ``#qa-open?...`` are intercepted in the page
+(``assets/viewer.js``) and open the article in the viewer instead of navigating.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+from qa import Answer, Article, Citation, IndexInfo, Passage, SkippedFile
+
+__all__ = [
+    "OPEN_PREFIX",
+    "VIEWER_PLACEHOLDER",
+    "ArticleLookup",
+    "add_report_markdown",
+    "answer_html",
+    "byline",
+    "format_date",
+    "index_html",
+    "inline",
+    "location_text",
+    "missing_article_html",
+    "notice_html",
+    "open_href",
+    "open_source_html",
+    "paragraph_number",
+    "paragraph_spans",
+    "plain_answer_text",
+    "snippet_html",
+    "source_card_html",
+    "viewer_html",
+]
+
+ArticleLookup = Callable[[str], Article]
+"""Returns the full article for an id (``engine.article``)."""
+
+OPEN_PREFIX = "#qa-open?"
+"""Links starting with this open an article in the viewer (see ``assets/viewer.js``)."""
+
+CONTEXT_CHARS = 160
+"""How much surrounding text a source card shows on each side of the quote."""
+RELATED_CHARS = 320
+"""How much of a related passage a card shows."""
+MAX_RELATED = 3
+MAX_LISTED_ARTICLES = 200
+
+CONFIDENCE_NOTES = {
+    "high": "High confidence",
+    "medium": "Medium confidence: worth a look at the source",
+    "low": "Low confidence: check the source before relying on this",
+}
+
+VIEWER_PLACEHOLDER = (
+    '<div class="qa-viewer qa-viewer-empty"><p>Click a source in an answer, or an article in the list, '
+    "to read the full article here with the quote highlighted.</p></div>"
+)
+
+_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
+_SPACE_WITH_NEWLINE = re.compile(r"\s*\n\s*")
+
+
+# --- small helpers -----------------------------------------------------------------------
+
+
+def inline(text: str) -> str:
+    """Escape ``text`` for HTML and fold its line breaks into spaces (one logical line)."""
+    return html.escape(_SPACE_WITH_NEWLINE.sub(" ", text))
+
+
+def open_href(article_id: str, start: int | None = None, end: int | None = None) -> str:
+    """The in-page link that opens ``article_id`` in the viewer, highlighting ``start:end``."""
+    params: dict[str, str | int] = {"article": article_id}
+    if start is not None and end is not None:
+        params.update(start=start, end=end)
+    return OPEN_PREFIX + urlencode(params)
+
+
+def _link(href: str, label_html: str, css: str, title: str) -> str:
+    return f'<a class="{css}" href="{html.escape(href)}" title="{html.escape(title)}">{label_html}</a>'
+
+
+def format_date(value: str | None) -> str | None:
+    """``"2024-06-20"`` -> ``"June 20, 2024"``; any other text is returned as it is."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def byline(article: Article) -> str:
+    """The article's date and author, where known: ``"June 20, 2024 · By Son Ji-hyoung"``."""
+    parts = [format_date(article.date), f"By {article.author}" if article.author else None]
+    return " · ".join(p for p in parts if p)
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every non-blank line of ``text``: its paragraphs."""
+    return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
+
+
+def paragraph_number(text: str, offset: int) -> int:
+    """1-based number of the paragraph holding ``offset`` (or the next one, in a gap)."""
+    ends = [e for _, e in paragraph_spans(text)]
+    return min(bisect.bisect_right(ends, offset), len(ends) - 1) + 1 if ends else 1
+
+
+def location_text(article: Article, start: int, end: int) -> str:
+    """Where a span sits: ``"paragraph 9 of 14 · characters 1,663–1,999"``."""
+    total = len(paragraph_spans(article.text))
+    return f"paragraph {paragraph_number(article.text, start)} of {total} · characters {start:,}–{end:,}"
+
+
+def _context_bounds(text: str, start: int, end: int, chars: int, floor: int) -> tuple[int, int]:
+    """A window of about ``chars`` around ``start:end``, within its paragraphs and not
+    before ``floor`` (unless the quote is), cut at word edges."""
+    spans = paragraph_spans(text)
+    starts = [s for s, _ in spans]
+    first = spans[max(0, bisect.bisect_right(starts, start) - 1)] if spans else (0, len(text))
+    last = spans[max(0, bisect.bisect_right(starts, max(start, end - 1)) - 1)] if spans else (0, len(text))
+    edge = max(first[0], floor if floor <= start else 0)
+    lo, hi = max(edge, start - chars), min(last[1], end + chars)
+    if lo > edge:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else start
+    if hi < last[1]:
+        space = text.rfind(" ", end, hi)
+        hi = space if space >= 0 else end
+    return lo, hi
+
+
+def snippet_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS, floor: int = 0) -> str:
+    """The quote ``text[start:end]`` highlighted inside a little of its surrounding text.
+
+    ``floor`` is where the story starts (after a scraped header); context stops there.
+    """
+    lo, hi = _context_bounds(text, start, end, context, floor)
+    before = ("…" if lo > 0 and lo != floor and text[lo - 1] != "\n" else "") + inline(text[lo:start])
+    after = inline(text[end:hi]) + ("…" if hi < len(text) and text[hi] != "\n" else "")
+    return f"{before}<mark>{inline(text[start:end])}</mark>{after}"
+
+
+def _body_start(article: Article) -> int:
+    """Where the story begins, after the scraped header the loader found (0 if none)."""
+    try:
+        return int(article.metadata.get("body_start", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _source_label(source: str) -> str:
+    """A URL as it is; a server file path by its file name only."""
+    return source if re.match(r"https?://", source) else source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+# --- chat replies ------------------------------------------------------------------------
+
+
+def _card_html(
+    article: Article, start: int, end: int, *, number: int | None, snippet: str, link_title: str, extra: str = ""
+) -> str:
+    """A source card (numbered) or a related-passage card (``number`` None)."""
+    href = open_href(article.id, start, end)
+    badge = f'<span class="qa-source-num">{number}</span>' if number is not None else ""
+    meta = byline(article)
+    return (
+        f'<div class="qa-source{" qa-related-card" if number is None else ""}">'
+        f'<div class="qa-source-head">{badge}{_link(href, inline(article.title), "qa-source-title", link_title)}</div>'
+        + (f'<div class="qa-source-meta">{inline(meta)}</div>' if meta else "")
+        + f'<blockquote class="qa-snippet">{snippet}</blockquote>'
+        f'<div class="qa-source-where">Article <code>{inline(article.id)}</code>, '
+        f"{location_text(article, start, end)} · {_link(href, 'Read in context →', 'qa-open', link_title)}"
+        f"{extra}</div></div>"
+    )
+
+
+def source_card_html(number: int, article: Article, start: int, end: int) -> str:
+    """One numbered source: title, date and byline, the highlighted quote, where it sits."""
+    snippet = snippet_html(article.text, start, end, floor=_body_start(article))
+    return _card_html(
+        article, start, end, number=number, snippet=snippet, link_title="Open the full article at this quote"
+    )
+
+
+def _related_card_html(passage: Passage, article: Article) -> str:
+    also = ", ".join(
+        _link(open_href(loc.article_id, loc.start, loc.end), inline(loc.title), "qa-open", "Open this copy")
+        for loc in passage.also_in
+    )
+    return _card_html(
+        article,
+        passage.start,
+        passage.end,
+        number=None,
+        snippet=inline(_clip(passage.text, RELATED_CHARS)),
+        link_title="Open the full article at this passage",
+        extra=f"<br>Also in: {also}" if also else "",
+    )
+
+
+def _marker_html(number: int, citation: Citation) -> str:
+    href = open_href(citation.article_id, citation.start, citation.end)
+    return f'<sup class="qa-marker">{_link(href, f"[{number}]", "qa-marker-link", f"Source {number}")}</sup>'
+
+
+def _understood_html(answer: Answer, asked: str) -> str:
+    understood = " ".join(answer.question.split())
+    if not understood or understood == " ".join(asked.split()):
+        return ""
+    return f'<p class="qa-understood">Understood as: {inline(understood)}</p>'
+
+
+def notice_html(text: str) -> str:
+    """A polite reply that is not an answer (empty input, a paste that is too long...)."""
+    return f'<div class="qa-reply qa-notice"><p class="qa-text">{inline(text)}</p></div>'
+
+
+def answer_html(answer: Answer, article_for: ArticleLookup, asked: str = "") -> str:
+    """The chat reply for an engine answer.
+
+    Found: the extract with numbered markers, its confidence, and one card per citation.
+    Not found: the engine's plain "the articles don't say", then the closest passages
+    offered as related reading, clearly not as an answer.
+    """
+    if not answer.found:
+        return _not_found_html(answer, article_for, asked)
+    markers = "".join(_marker_html(i, c) for i, c in enumerate(answer.citations, 1))
+    cards = "".join(
+        source_card_html(i, article_for(c.article_id), c.start, c.end) for i, c in enumerate(answer.citations, 1)
+    )
+    confidence = answer.confidence if answer.confidence in CONFIDENCE_NOTES else "low"
+    return (
+        '<div class="qa-reply qa-found">'
+        f"{_understood_html(answer, asked)}"
+        f'<p class="qa-text">{inline(answer.text)}{markers}</p>'
+        f'<p class="qa-confidence qa-confidence-{confidence}" title="answer score {answer.score:.2f}">'
+        f"{CONFIDENCE_NOTES[confidence]}</p>"
+        f'<div class="qa-sources"><p class="qa-sources-title">Sources</p>{cards}</div></div>'
+    )
+
+
+def _not_found_html(answer: Answer, article_for: ArticleLookup, asked: str) -> str:
+    if not answer.passages:
+        return notice_html(answer.text)
+    cards = "".join(_related_card_html(p, article_for(p.article_id)) for p in answer.passages[:MAX_RELATED])
+    return (
+        '<div class="qa-reply qa-not-found">'
+        f"{_understood_html(answer, asked)}"
+        f'<p class="qa-text">{inline(answer.text)}</p>'
+        '<div class="qa-related"><p class="qa-sources-title">Related passages '
+        '<span class="qa-related-note">(the closest matches, not an answer)</span></p>'
+        f"{cards}</div></div>"
+    )
+
+
+class _AnswerTextParser(HTMLParser):
+    """Collects the text of ``.qa-text`` elements, leaving out ``.qa-marker`` markers."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._stack: list[str] = []  # "text", "marker" or "" for each open element
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "img", "hr", "wbr"):
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        self._stack.append("marker" if "qa-marker" in classes else "text" if "qa-text" in classes else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._stack and tag not in ("br", "img", "hr", "wbr"):
+            self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if "text" in self._stack and "marker" not in self._stack:
+            self.parts.append(data)
+
+
+def plain_answer_text(message: str) -> str:
+    """The answer's own words from a chat reply, without markers, sources or HTML.
+
+    A message that is not one of our replies is returned with its tags stripped.
+    """
+    parser = _AnswerTextParser()
+    parser.feed(message)
+    parser.close()
+    if parser.parts:
+        return " ".join("".join(parser.parts).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", message)).split())
+
+
+# --- the article viewer ------------------------------------------------------------------
+
+
+def _paragraph_html(text: str, span: tuple[int, int], number: int, start: int, end: int) -> str:
+    ps, pe = span
+    a, b = min(max(start, ps), pe), min(max(end, ps), pe)
+    if a < b:
+        body = f"{html.escape(text[ps:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:pe])}"
+    else:
+        body = html.escape(text[ps:pe])
+    return f'<p class="qa-para"><span class="qa-pnum" aria-hidden="true">{number}</span>{body}</p>'
+
+
+def viewer_html(article: Article, start: int | None = None, end: int | None = None) -> str:
+    """The full article, paragraphs numbered, with ``start:end`` highlighted (``<mark>``).
+
+    The viewer's script scrolls the first ``<mark>`` into view.
+    """
+    text = article.text
+    lo, hi = (start, end) if start is not None and end is not None and 0 <= start < end <= len(text) else (0, 0)
+    has_span = hi > 0
+    paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(paragraph_spans(text), 1))
+    meta = [byline(article)]
+    if article.source:
+        meta.append(f"Source: {_source_label(article.source)}")
+    where = f'<p class="qa-viewer-where">Highlighted: {location_text(article, lo, hi)}</p>' if has_span else ""
+    return (
+        '<article class="qa-viewer">'
+        f'<header class="qa-viewer-head"><h3 class="qa-viewer-title">{html.escape(article.title)}</h3>'
+        f'<p class="qa-viewer-meta">{html.escape(" · ".join(m for m in meta if m))}</p>'
+        f'<p class="qa-viewer-id">Article <code>{html.escape(article.id)}</code></p>{where}</header>'
+        f'<div class="qa-viewer-body">{paragraphs}</div></article>'
+    )
+
+
+def missing_article_html(article_id: str) -> str:
+    """The viewer's message for an id that is no longer in the index."""
+    note = f"Article <code>{html.escape(article_id)}</code> is not in the index."
+    return f'<div class="qa-viewer qa-viewer-empty"><p>{note}</p></div>'
+
+
+# --- the index panel ---------------------------------------------------------------------
+
+
+def index_html(info: IndexInfo, articles: Iterable[Article]) -> str:
+    """What is indexed: counts, then each article's title (a link to the viewer) and byline."""
+    articles = list(articles)
+    items = "".join(_index_item_html(a) for a in articles[:MAX_LISTED_ARTICLES])
+    more = len(articles) - MAX_LISTED_ARTICLES
+    tail = f'<p class="qa-index-more">…and {more:,} more.</p>' if more > 0 else ""
+    return (
+        '<div class="qa-index">'
+        f'<p class="qa-index-counts"><strong>{info.articles:,}</strong> article{"s" if info.articles != 1 else ""} · '
+        f"<strong>{info.passages:,}</strong> passages</p>"
+        f'<ul class="qa-index-list">{items}</ul>{tail}</div>'
+    )
+
+
+def _index_item_html(article: Article) -> str:
+    meta = byline(article)
+    return (
+        f"<li>{_link(open_href(article.id), html.escape(article.title), 'qa-index-title', 'Read this article')}"
+        + (f'<span class="qa-index-meta">{html.escape(meta)}</span>' if meta else "")
+        + "</li>"
+    )
+
+
+def add_report_markdown(added: int, info: IndexInfo | None, skipped: Iterable[SkippedFile], error: str = "") -> str:
+    """What an upload did: articles added, the new totals, and each skipped file with why."""
+    lines = []
+    if error:
+        lines.append(f"**Nothing was added.** {error}")
+    else:
+        lines.append(f"**Added {added:,} article{'s' if added != 1 else ''}.**")
+        if info is not None:
+            lines.append(f"The index now holds {info.articles:,} articles ({info.passages:,} passages).")
+    skipped = list(skipped)
+    if skipped:
+        lines.append("\nSkipped:")
+        for s in skipped:
+            name = s.path.replace("`", "'")  # a backtick in a file name would end the code span
+            lines.append(f"- `{name}`: {s.reason}")
+    return "\n".join(lines)
+
+
+def open_source_html(article_for: ArticleLookup, article_id: str, start: int | None, end: int | None) -> str:
+    """The viewer for a ``#qa-open`` link's article and span, or a note if the id is unknown."""
+    try:
+        article = article_for(str(article_id))
+    except KeyError:
+        return missing_article_html(str(article_id))
+    return viewer_html(article, start, end)
