@@ -79,6 +79,11 @@ _REFERENCE = re.compile(
 )
 
 
+_OPENS_WITH_REFERENCE = re.compile(
+    r"(?:He|She|It|They|His|Her|Its|Their|This|These|Those|The latter|The former)\b"
+)
+
+
 def _context(question: str, history: list[tuple[str, str]]) -> str:
     """Earlier turns that a follow-up question leans on ('' for a self-contained one)."""
     if not history:
@@ -233,8 +238,17 @@ class Answerer:
         return found
 
     def _trim(self, best: _Sentence) -> tuple[int, int]:
-        """Keep the answer within ``max_answer_chars``: the best-covered clause window."""
+        """The answer's span: the sentence, made self-contained and at most ``max_answer_chars``.
+
+        A sentence that opens with a pronoun ("He appointed...") takes the sentence before
+        it along, when that fits, so the reader learns who "he" is. A sentence over the
+        limit is cut to its best-covered clause window.
+        """
         limit = self.config.max_answer_chars
+        if _OPENS_WITH_REFERENCE.match(best.text):
+            before = [s for s in sentences(self.data.texts[best.article], best.cand.start, best.start)]
+            if before and best.end - before[-1][0] <= limit:
+                return before[-1][0], best.end
         if best.end - best.start <= limit:
             return best.start, best.end
         text = self.data.texts[best.article]
