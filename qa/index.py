@@ -24,8 +24,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +35,7 @@ import numpy as np
 from .chunking import Span, chunk
 from .config import Config
 from .embedding import Embedder
-from .text import terms
+from .text import terms, words
 from .types import Article
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "write_index",
     "read_index",
     "resolve_version",
+    "search_dense",
 ]
 
 FORMAT_VERSION = 1
@@ -148,8 +151,16 @@ class LexicalIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         docs = np.concatenate([self._indices[self._indptr[i] : self._indptr[i + 1]] for i in ids])
         vals = np.concatenate([self._data[self._indptr[i] : self._indptr[i + 1]] for i in ids])
-        uniq, inverse = np.unique(docs, return_inverse=True)
-        totals = np.bincount(inverse, weights=vals).astype(np.float32)
+        if 8 * len(docs) >= self.size:
+            # Postings cover a good share of the corpus: one pass over a dense array is
+            # cheaper than sorting them, and still bounded by their length. Same sums, in
+            # the same order; every posting's score is positive, so nonzero = posted.
+            sums = np.bincount(docs, weights=vals, minlength=self.size)
+            uniq = np.flatnonzero(sums != 0)  # (a boolean mask is much faster to scan)
+            totals = sums[uniq].astype(np.float32)
+        else:
+            uniq, inverse = np.unique(docs, return_inverse=True)
+            totals = np.bincount(inverse, weights=vals).astype(np.float32)
         if len(uniq) > k:
             top = np.argpartition(-totals, k)[:k]
             uniq, totals = uniq[top], totals[top]
@@ -173,7 +184,11 @@ def _new_faiss_index(kind: str, dim: int, n: int, config: Config):
         index.hnsw.efSearch = 128
         return index, "hnsw"
     if kind in ("ivf", "ivfpq"):
-        nlist = int(max(1, min(65536, 4 * np.sqrt(max(n, 1)))))
+        # sqrt(n)/2 lists of 2*sqrt(n) vectors: with the default nprobe (32) a query scans
+        # 64/sqrt(n) of the vectors (20% at 100k, 2% at 10M), which kept the fused top 5
+        # as good as exact search in bench/bench_speed.py; the usual 4*sqrt(n) lists
+        # lost 3 to 5 points of R@5 at 100k with our static embeddings.
+        nlist = int(max(1, min(65536, np.sqrt(max(n, 1)) / 2)))
         # Past a few million vectors full floats stop fitting in RAM: compress with PQ.
         spec = f"IVF{nlist},PQ{dim // 8}" if kind == "ivfpq" or n > 5_000_000 else f"IVF{nlist},Flat"
         return faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT), spec
@@ -186,6 +201,23 @@ def _train(index, vectors: np.ndarray, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     sample = vectors if len(vectors) <= 200_000 else vectors[rng.choice(len(vectors), 200_000, replace=False)]
     index.train(sample)
+
+
+def search_dense(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search`` run on the calling thread alone.
+
+    One query is too little work to share: fanning it out to FAISS's OpenMP threads
+    makes it slower and its latency erratic, and concurrent callers already use every
+    core. The thread count is OpenMP's per-thread setting, restored afterwards.
+    """
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(queries, k)
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def _set_search_params(index, config: Config) -> None:
@@ -253,6 +285,33 @@ def _chunk_articles(articles: list[Article], config: Config, first: int) -> tupl
     return np.array(rows, dtype=np.int64).reshape(-1, 3), inputs
 
 
+class _WordTerms(dict):
+    """word -> ``terms(word)``, computed on first use; None for a word that does not analyse as itself."""
+
+    def __missing__(self, word: str) -> list[str] | None:
+        value = self[word] = terms(word) if words(word) == [word] else None
+        return value
+
+
+def _terms_of_all(texts: list[str]) -> list[list[str]]:
+    """``terms(text)`` of every text, analysing each distinct word once.
+
+    :func:`terms` works word by word, so a text's terms are its words' terms in order,
+    and the same words recur across a corpus. A text with a word that does not analyse as
+    itself goes through ``terms`` whole, and if ``terms`` ever stops working word by word
+    (checked on the first texts) every text does, so the result is always ``terms(text)``.
+    """
+    memo = _WordTerms()
+    out: list[list[str]] = []
+    for n, text in enumerate(texts):
+        parts = list(map(memo.__getitem__, words(text)))
+        row = terms(text) if None in parts else list(chain.from_iterable(parts))
+        if n < 32 and row != terms(text):
+            return [terms(t) for t in texts]
+        out.append(row)
+    return out
+
+
 def resolve_version(index_dir: Path) -> Path:
     """The live version folder of ``index_dir`` (or ``index_dir`` itself if it is one)."""
     index_dir = Path(index_dir)
@@ -261,9 +320,12 @@ def resolve_version(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.exists():
         raise IndexMissingError(f"no index in {index_dir}: build one with: qa-index build SOURCE --index {index_dir}")
-    version = index_dir / pointer.read_text().strip()
+    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    version = index_dir / name
+    if not name or not version.is_dir():
+        raise IndexCorruptError(f"{pointer} points to {name!r}, which is missing; {rebuild_hint(index_dir)}")
     if not (version / "manifest.json").exists():
-        raise IndexCorruptError(f"{pointer} points to {version.name}, which is missing; {rebuild_hint(index_dir)}")
+        raise IndexCorruptError(f"index file {version / 'manifest.json'} is missing; {rebuild_hint(index_dir)}")
     return version
 
 
@@ -296,6 +358,28 @@ def _publish(index_dir: Path, version: Path) -> None:
         shutil.rmtree(stray, ignore_errors=True)
 
 
+class _InBackground:
+    """``fn(*args, **kwargs)`` on a daemon thread; :meth:`result` waits and re-raises its error."""
+
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._value = self._error = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args, **kwargs)
+            except BaseException as e:  # handed to the caller by result()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="qa-index-embed", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def write_index(
     index_dir: Path,
     articles: list[Article],
@@ -317,19 +401,15 @@ def write_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     first = len(base.articles) if base else 0
     new_rows, inputs = _chunk_articles(articles, config, first)
-    vectors = embedder.encode(inputs, progress=progress)
+    # The model (mostly native code) embeds on another thread while this one counts BM25.
+    embedding = _InBackground(embedder.encode, inputs, progress=progress)
 
     if base is not None:
-        dense = faiss.deserialize_index(faiss.serialize_index(base.dense))
         passages = np.concatenate([np.asarray(base.passages), new_rows])
         all_meta = list(base.articles)
         all_texts = [base.texts[i] for i in range(len(base.articles))]
-        kind = base.manifest["faiss_index"]
     else:
-        dense, kind = _new_faiss_index(config.faiss_index, embedder.dimension, len(new_rows), config)
-        _train(dense, vectors)
         passages, all_meta, all_texts = new_rows, [], []
-    dense.add(vectors)
     for a in articles:
         all_meta.append(
             {"id": a.id, "title": a.title, "date": a.date, "author": a.author, "source": a.source, "metadata": a.metadata}
@@ -337,42 +417,89 @@ def write_index(
         all_texts.append(a.text)
 
     lexical = LexicalIndex.build(
-        [terms(all_texts[int(r[0])][int(r[1]) : int(r[2])]) or [""] for r in passages]
+        [t or [""] for t in _terms_of_all([all_texts[int(r[0])][int(r[1]) : int(r[2])] for r in passages])]
     )
+
+    vectors = embedding.result()
+    if base is not None:
+        dense = faiss.deserialize_index(faiss.serialize_index(base.dense))
+        kind = base.manifest["faiss_index"]
+    else:
+        dense, kind = _new_faiss_index(config.faiss_index, embedder.dimension, len(new_rows), config)
+        _train(dense, vectors)
+    dense.add(vectors)
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
-    _write_texts(building, all_texts)
-    with open(building / "articles.jsonl", "w", encoding="utf-8") as f:
-        for meta in all_meta:
-            f.write(json.dumps(meta, ensure_ascii=False) + "\n")
-    np.save(building / "passages.npy", passages)
-    faiss.write_index(dense, str(building / "dense.faiss"))
-    lexical.save(building / "bm25")
-    manifest = {
-        "format": FORMAT_VERSION,
-        "model": embedder.name,
-        "model_fingerprint": embedder.fingerprint,
-        "dimension": embedder.dimension,
-        "faiss_index": kind,
-        "articles": len(all_meta),
-        "passages": int(len(passages)),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": source if source is not None else (base.manifest.get("source") if base else None),
-        "config": config.to_dict(),
-        "files": {name: (building / name).stat().st_size for name in _FILES if name != "manifest.json"},
-    }
-    (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    version = index_dir / f"v-{stamp}-{os.urandom(3).hex()}"
-    os.rename(building, version)
+    try:
+        _write_texts(building, all_texts)
+        with open(building / "articles.jsonl", "w", encoding="utf-8") as f:
+            for meta in all_meta:
+                f.write(json.dumps(meta, ensure_ascii=False) + "\n")
+        np.save(building / "passages.npy", passages)
+        faiss.write_index(dense, str(building / "dense.faiss"))
+        lexical.save(building / "bm25")
+        files = {name: (building / name).stat().st_size for name in _FILES if name != "manifest.json"}
+        files.update({f"bm25/{p.name}": p.stat().st_size for p in sorted((building / "bm25").iterdir())})
+        manifest = {
+            "format": FORMAT_VERSION,
+            "model": embedder.name,
+            "model_fingerprint": embedder.fingerprint,
+            "dimension": embedder.dimension,
+            "faiss_index": kind,
+            "articles": len(all_meta),
+            "passages": int(len(passages)),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "source": source if source is not None else (base.manifest.get("source") if base else None),
+            "config": config.to_dict(),
+            "files": files,
+        }
+        (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        version = index_dir / f"v-{stamp}-{os.urandom(3).hex()}"
+        os.rename(building, version)
+    except BaseException:  # a failed build leaves nothing behind (a killed one: see _publish)
+        shutil.rmtree(building, ignore_errors=True)
+        raise
     _publish(index_dir, version)
     return version
 
 
-def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
-    """Load the live index version, checking every file; raises an :class:`IndexLoadError`."""
+def _read_faiss(path: Path):
+    """Open a FAISS index, memory-mapping its vectors where the index type allows.
+
+    Flat vectors are mapped in place and IVF lists are mapped from the file, so loading
+    costs no copy and pages are read (and shared between processes) on demand.
+    """
     import faiss
 
+    with open(path, "rb") as f:
+        flat = f.read(4) in (b"IxFI", b"IxF2")  # IndexFlatIP / IndexFlatL2
+    attempts = [faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY]
+    if flat and hasattr(faiss, "IO_FLAG_MMAP_IFC"):  # faiss >= 1.11
+        attempts.insert(0, faiss.IO_FLAG_MMAP_IFC)
+    for flags in attempts:
+        try:
+            return faiss.read_index(str(path), flags)
+        except RuntimeError:
+            pass
+    return faiss.read_index(str(path))  # not every index type can be mapped
+
+
+def _damaged_bm25_file(folder: Path) -> str:
+    """Which file of the bm25 folder fails to read (for the error message)."""
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".npy":
+                np.load(path, mmap_mode="r")
+        except (OSError, ValueError):
+            return f"bm25/{path.name}"
+    return "bm25"
+
+
+def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
+    """Load the live index version, checking every file; raises an :class:`IndexLoadError`."""
     index_dir = Path(index_dir)
     version = resolve_version(index_dir)
     hint = rebuild_hint(index_dir if version != index_dir else version)
@@ -403,6 +530,9 @@ def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
         raise corrupt("articles.jsonl", f"unreadable ({e})") from e
     try:
         offsets = np.load(version / "text_offsets.npy")
+    except (OSError, ValueError) as e:
+        raise corrupt("text_offsets.npy", f"unreadable ({e})") from e
+    try:
         data = np.memmap(version / "texts.bin", dtype=np.uint8, mode="r") if offsets[-1] else np.zeros(0, np.uint8)
         texts = TextStore(data, offsets)
     except (OSError, ValueError) as e:
@@ -412,16 +542,13 @@ def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
     except (OSError, ValueError) as e:
         raise corrupt("passages.npy", f"unreadable ({e})") from e
     try:
-        dense = faiss.read_index(str(version / "dense.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    except RuntimeError:
-        try:  # not every index type can be memory-mapped
-            dense = faiss.read_index(str(version / "dense.faiss"))
-        except RuntimeError as e:
-            raise corrupt("dense.faiss", f"unreadable ({str(e).splitlines()[0]})") from e
+        dense = _read_faiss(version / "dense.faiss")
+    except (OSError, RuntimeError) as e:
+        raise corrupt("dense.faiss", f"unreadable ({str(e).splitlines()[0]})") from e
     try:
         lexical = LexicalIndex.load(version / "bm25")
     except Exception as e:  # bm25s raises whatever numpy/json raise on a damaged file
-        raise corrupt("bm25", f"unreadable ({e})") from e
+        raise corrupt(_damaged_bm25_file(version / "bm25"), f"unreadable ({e})") from e
 
     n = manifest["passages"]
     counts = {

@@ -8,7 +8,7 @@ import numpy as np
 
 from .config import Config
 from .embedding import Embedder
-from .index import IndexData
+from .index import IndexData, search_dense
 from .text import shingles, terms
 from .types import Location, Passage
 
@@ -58,7 +58,7 @@ class Retriever:
         size = self.data.dense.ntotal
         if size == 0:
             return []
-        d_scores, d_ids = self.data.dense.search(qvec.astype(np.float32), min(n, size))
+        d_scores, d_ids = search_dense(self.data.dense, qvec.astype(np.float32), min(n, size))
         dense = {int(i): float(s) for i, s in zip(d_ids[0], d_scores[0]) if i >= 0}
         l_ids, l_scores = self.data.lexical.search(q_terms, n)
         lexical = {int(i): float(s) for i, s in zip(l_ids, l_scores)}
@@ -94,19 +94,41 @@ class Retriever:
         passages of other articles (the same story scraped twice) are listed in ``also``.
         """
         kept: list[tuple[Candidate, set[int]]] = []
+        # Bit i set: kept passage i holds that shingle / is of that article. Only those
+        # passages can absorb a candidate, so a candidate costs its own shingles, not a set
+        # intersection with every kept passage (ints, not lists: no garbage to collect).
+        holders: dict[int, int] = {}
+        of_article: dict[int, int] = {}
         for cand in ranked:
             sh = shingles(self.data.texts[cand.article][cand.start : cand.end])
-            for best, best_sh in kept:
+            shared: dict[int, int] = {}
+            todo = of_article.get(cand.article, 0)
+            for x in sh:
+                bits = holders.get(x, 0)
+                todo |= bits
+                while bits:
+                    i = (bits & -bits).bit_length() - 1
+                    shared[i] = shared.get(i, 0) + 1
+                    bits &= bits - 1
+            while todo:  # lowest bit first: in kept order
+                i = (todo & -todo).bit_length() - 1
+                todo &= todo - 1
+                best, best_sh = kept[i]
                 if best.article == cand.article and cand.start < best.end and best.start < cand.end:
                     best.start, best.end = min(best.start, cand.start), max(best.end, cand.end)
+                    for x in sh - best_sh:
+                        holders[x] = holders.get(x, 0) | 1 << i
                     best_sh |= sh
                     break
-                common = len(sh & best_sh)
+                common = shared.get(i, 0)
                 if common and common / min(len(sh), len(best_sh)) >= self.config.duplicate_overlap:
                     if best.article != cand.article:
                         best.also.append(cand.pid)
                     break
             else:
+                for x in sh:
+                    holders[x] = holders.get(x, 0) | 1 << len(kept)
+                of_article[cand.article] = of_article.get(cand.article, 0) | 1 << len(kept)
                 kept.append((cand, sh))
         return [c for c, _ in kept]
 
