@@ -9,7 +9,7 @@ from pathlib import Path
 from .answering import Answerer
 from .config import Config
 from .embedding import Embedder
-from .index import IndexData, IndexMissingError, IndexStaleError, read_index, write_index
+from .index import IndexData, IndexMissingError, IndexStaleError, build_lock, read_index, resolve_version, write_index
 from .loading import LoadResult, NoArticlesError, load_articles
 from .retrieval import Retriever
 from .types import Answer, Article, IndexInfo, Passage
@@ -57,8 +57,9 @@ def build_index(
     if not loaded.articles:
         raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
     embedder = Embedder(config.model)
-    write_index(Path(index_dir), loaded.articles, embedder, config, progress=progress, source=_source_name(articles))
-    data = read_index(Path(index_dir))
+    with build_lock(Path(index_dir)):
+        write_index(Path(index_dir), loaded.articles, embedder, config, progress=progress, source=_source_name(articles))
+        data = read_index(Path(index_dir))
     return _info(data, seconds=round(time.perf_counter() - t0, 3), skipped=loaded.skipped, added=len(loaded.articles))
 
 
@@ -78,13 +79,15 @@ def add_articles(
     Ids that already exist are renamed ``id~2``... (see :func:`qa.loading.load_articles`).
     """
     t0 = time.perf_counter()
-    base = read_index(Path(index_dir))
-    loaded = load_articles(articles, existing_ids=[a["id"] for a in base.articles])
-    if not loaded.articles:
-        raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
-    embedder = _checked_embedder(base, None)
-    write_index(Path(index_dir), loaded.articles, embedder, base.config, base=base, progress=progress)
-    data = read_index(Path(index_dir))
+    resolve_version(Path(index_dir))  # no index: fail before the lock creates the folder
+    with build_lock(Path(index_dir)):
+        base = read_index(Path(index_dir))
+        loaded = load_articles(articles, existing_ids=[a["id"] for a in base.articles])
+        if not loaded.articles:
+            raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
+        embedder = _checked_embedder(base, None)
+        write_index(Path(index_dir), loaded.articles, embedder, base.config, base=base, progress=progress)
+        data = read_index(Path(index_dir))
     return _info(data, seconds=round(time.perf_counter() - t0, 3), skipped=loaded.skipped, added=len(loaded.articles))
 
 

@@ -4,6 +4,7 @@ Layout of an index folder (``embeddings/`` by default)::
 
     embeddings/
         CURRENT                 name of the live version folder, replaced atomically
+        .lock                   held by the build or add in progress (see build_lock)
         v-20261123T170102-1a2b/ one complete, immutable build
             manifest.json       format, model + fingerprint, counts, file sizes
             articles.jsonl      article metadata, one per line (no text)
@@ -20,14 +21,16 @@ index in place and loading.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,7 @@ import numpy as np
 from .chunking import Span, chunk
 from .config import Config
 from .embedding import Embedder
-from .text import terms, words
+from .text import terms
 from .types import Article
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexStaleError",
     "IndexData",
+    "build_lock",
     "write_index",
     "read_index",
     "resolve_version",
@@ -51,6 +55,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+_PQ_MIN_VECTORS = 10_000
 CURRENT = "CURRENT"
 _FILES = ("manifest.json", "articles.jsonl", "texts.bin", "text_offsets.npy", "passages.npy", "dense.faiss")
 
@@ -190,7 +195,9 @@ def _new_faiss_index(kind: str, dim: int, n: int, config: Config):
         # lost 3 to 5 points of R@5 at 100k with our static embeddings.
         nlist = int(max(1, min(65536, np.sqrt(max(n, 1)) / 2)))
         # Past a few million vectors full floats stop fitting in RAM: compress with PQ.
-        spec = f"IVF{nlist},PQ{dim // 8}" if kind == "ivfpq" or n > 5_000_000 else f"IVF{nlist},Flat"
+        # PQ's codebooks need thousands of training vectors; a smaller corpus keeps full floats.
+        compress = (kind == "ivfpq" or n > 5_000_000) and n >= _PQ_MIN_VECTORS
+        spec = f"IVF{nlist},PQ{dim // 8}" if compress else f"IVF{nlist},Flat"
         return faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT), spec
     raise ValueError(f"unknown faiss_index {kind!r}: use auto, flat, ivf, ivfpq or hnsw")
 
@@ -285,33 +292,6 @@ def _chunk_articles(articles: list[Article], config: Config, first: int) -> tupl
     return np.array(rows, dtype=np.int64).reshape(-1, 3), inputs
 
 
-class _WordTerms(dict):
-    """word -> ``terms(word)``, computed on first use; None for a word that does not analyse as itself."""
-
-    def __missing__(self, word: str) -> list[str] | None:
-        value = self[word] = terms(word) if words(word) == [word] else None
-        return value
-
-
-def _terms_of_all(texts: list[str]) -> list[list[str]]:
-    """``terms(text)`` of every text, analysing each distinct word once.
-
-    :func:`terms` works word by word, so a text's terms are its words' terms in order,
-    and the same words recur across a corpus. A text with a word that does not analyse as
-    itself goes through ``terms`` whole, and if ``terms`` ever stops working word by word
-    (checked on the first texts) every text does, so the result is always ``terms(text)``.
-    """
-    memo = _WordTerms()
-    out: list[list[str]] = []
-    for n, text in enumerate(texts):
-        parts = list(map(memo.__getitem__, words(text)))
-        row = terms(text) if None in parts else list(chain.from_iterable(parts))
-        if n < 32 and row != terms(text):
-            return [terms(t) for t in texts]
-        out.append(row)
-    return out
-
-
 def resolve_version(index_dir: Path) -> Path:
     """The live version folder of ``index_dir`` (or ``index_dir`` itself if it is one)."""
     index_dir = Path(index_dir)
@@ -338,6 +318,24 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index folder's build lock: one build or add at a time, across processes.
+
+    A build reads the live version (for an add) and replaces it; two at once would drop
+    one's articles, or delete the other's half-written folder. The lock is released by the
+    operating system if the process dies.
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _publish(index_dir: Path, version: Path) -> None:
@@ -394,6 +392,7 @@ def write_index(
 
     With ``base``, only the new articles are embedded; their vectors are added to a copy
     of the base FAISS index. The BM25 side is re-counted over all passages (no model work).
+    The caller holds :func:`build_lock` from reading ``base`` until this returns.
     """
     import faiss
 
@@ -417,7 +416,7 @@ def write_index(
         all_texts.append(a.text)
 
     lexical = LexicalIndex.build(
-        [t or [""] for t in _terms_of_all([all_texts[int(r[0])][int(r[1]) : int(r[2])] for r in passages])]
+        [terms(all_texts[int(r[0])][int(r[1]) : int(r[2])]) or [""] for r in passages]
     )
 
     vectors = embedding.result()

@@ -50,14 +50,17 @@ def terms(text: str) -> list[str]:
 
     Hyphenated and possessive words also yield their parts, so "Jong-un's" matches "Jong-un".
     """
-    out: list[str] = []
-    for w in words(text):
-        w = re.sub(r"['’]s$", "", w).replace("’", "'")
-        parts = [w.rstrip(".")]
-        if re.search(r"[-.']", parts[0]):
-            parts += [p for p in re.split(r"[-.']", parts[0]) if len(p) > 1]
-        out.extend(p for p in parts if p and p not in STOPWORDS)
-    return _stemmer().stemWords(out)
+    return [t for w in words(text) for t in _word_terms(w)]
+
+
+@lru_cache(maxsize=1 << 18)
+def _word_terms(word: str) -> tuple[str, ...]:
+    # Memoised: a corpus repeats the same words, and stemming dominates index builds.
+    word = re.sub(r"['’]s$", "", word).replace("’", "'")
+    parts = [word.rstrip(".")]
+    if re.search(r"[-.']", parts[0]):
+        parts += [p for p in re.split(r"[-.']", parts[0]) if len(p) > 1]
+    return tuple(_stemmer().stemWords([p for p in parts if p and p not in STOPWORDS]))
 
 
 def normalize(text: str) -> str:

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from qa.embedding import _FINGERPRINT_TEXT, Embedder
-from qa.index import LexicalIndex, _terms_of_all
-from qa.text import terms
+from qa.index import LexicalIndex
 
 TEXTS = [
     "Seoul expresses 'grave concern' over the NK-Russia summit, vows stern actions.",
@@ -30,10 +29,6 @@ def test_default_model_direct_path_matches_sentence_transformers():
     batch = fast.encode(TEXTS * 2000)  # large enough for the torch path
     assert np.allclose(batch[: len(TEXTS)], plain, atol=1e-6)
     assert fast.encode([_FINGERPRINT_TEXT]).shape == (1, fast.dimension)
-
-
-def test_terms_of_all_is_terms_of_each():
-    assert _terms_of_all(TEXTS * 10) == [terms(t) for t in TEXTS * 10]
 
 
 def _reference_search(index: LexicalIndex, query_terms: list[str], k: int):

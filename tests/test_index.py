@@ -129,3 +129,28 @@ def test_cli_build_info_ask_add(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
     assert cli(["info", "--index", str(tmp_path / "none")]) == 1
     assert "qa-index build" in capsys.readouterr().err
+
+
+def test_concurrent_adds_both_land(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = tmp_path / "index"
+    qa.build_index(SEEDS, index)
+    batches = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(f"Story {name} happened in the harbour on Friday.")
+        batches.append(folder)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda folder: qa.add_articles(folder, index), batches))
+    ids = {a.id for a in qa.load_engine(index).articles()}
+    assert {"one", "two"} <= ids and len(ids) == 4
+
+
+@pytest.mark.parametrize("kind", ["ivf", "ivfpq", "hnsw"])
+def test_approximate_index_types_on_a_small_corpus(tmp_path, kind):
+    info = qa.build_index(SEEDS, tmp_path / kind, config=qa.Config(faiss_index=kind))
+    assert info.faiss_index.lower().startswith(kind[:3])
+    assert "PQ" not in info.faiss_index  # too few vectors to train product quantisation
+    assert "Lim Soo-suk" in qa.load_engine(tmp_path / kind).ask("Who is the Foreign Ministry spokesperson?").text
