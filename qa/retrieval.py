@@ -68,7 +68,10 @@ class Retriever:
                 lexical[int(i)] = lexical.get(int(i), 0.0) + 0.3 * float(s)
 
         fused = self._fuse(dense, lexical)
-        return self._collapse(fused)
+        # Only the head is ever shown or read for answers; copies of a passage score
+        # alike, so they sit in the head too. Folding the tail would only cost time.
+        head = max(4 * (k or cfg.answer_passages), 20)
+        return self._collapse(fused[:head])
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[Candidate]:
         # Scale each side to [0, 1] by its best score for this query, then mix linearly.
