@@ -4,15 +4,8 @@ import pytest
 
 import qa
 from qa.answering import EMPTY_QUESTION, NOT_FOUND
+from tests.support import SEED_QUESTIONS
 
-QUESTIONS = [
-    "Who is the Foreign Ministry spokesperson?",
-    "Where did the briefing take place?",
-    "What treaty did North Korea sign with the Soviet Union?",
-    "Who is the Japanese Chief Cabinet Secretary?",
-    "What will Pyongyang and Moscow build across the Tumen River?",
-    "What did Kim give Putin?",
-]
 
 
 def check_spans(engine, answer):
@@ -24,7 +17,7 @@ def check_spans(engine, answer):
             assert 0 <= loc.start < loc.end <= len(engine.article(loc.article_id).text)
 
 
-@pytest.mark.parametrize("question", QUESTIONS)
+@pytest.mark.parametrize("question", SEED_QUESTIONS)
 def test_answers_are_short_cited_extracts(engine, question):
     answer = engine.ask(question)
     assert answer.found, answer

@@ -15,20 +15,12 @@ import pytest
 
 import qa
 from qa.cli import main as cli
+from tests.support import SEED_QUESTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
-QUESTIONS = [
-    "Who is the Foreign Ministry spokesperson?",
-    "Where did the briefing take place?",
-    "What treaty did North Korea sign with the Soviet Union?",
-    "Who is the Japanese Chief Cabinet Secretary?",
-    "What will Pyongyang and Moscow build across the Tumen River?",
-    "What did Kim give Putin?",
-    "How did Seoul react to the summit?",
-    "What is the population of Pyongyang?",
-]
+QUESTIONS = [*SEED_QUESTIONS, "How did Seoul react to the summit?", "What is the population of Pyongyang?"]
 NEW_ARTICLE = (
     "Harbour authority opens new ferry terminal\n"
     "The harbour authority of Port Avalon opened a new ferry terminal on Monday. "
