@@ -50,6 +50,13 @@ def gold_spans(articles: list[qa.Article], questions: list[dict]) -> dict[tuple[
     return spans
 
 
+def overlaps(passage: qa.Passage, article_id: str, start: int, end: int) -> bool:
+    """Does the passage (or a copy of it folded in from another article) overlap the span?"""
+    locations = [(passage.article_id, passage.start, passage.end)]
+    locations += [(o.article_id, o.start, o.end) for o in passage.also_in]
+    return any(a == article_id and s < end and e > start for a, s, e in locations)
+
+
 def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
     """Ask every question; return the figures and per-question rows."""
     r1 = r5 = r1_ans = r5_ans = hits = found_ans = abstained_unans = bad_citations = 0
@@ -64,12 +71,8 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         latencies.append(time.perf_counter() - t0)
         passages = engine.search(q["question"], 5)
 
-        def overlaps(p: qa.Passage) -> bool:
-            locations = [(p.article_id, p.start, p.end)] + [(o.article_id, o.start, o.end) for o in p.also_in]
-            return any(a == q["article_id"] and s < g_end and e > g_start for a, s, e in locations)
-
-        top1 = bool(passages) and overlaps(passages[0])
-        top5 = any(overlaps(p) for p in passages)
+        top1 = bool(passages) and overlaps(passages[0], q["article_id"], g_start, g_end)
+        top5 = any(overlaps(p, q["article_id"], g_start, g_end) for p in passages)
         r1 += top1
         r5 += top5
         for c in answer.citations:

@@ -118,7 +118,6 @@ class _Sentence:
     end: int
     text: str
     score: float = 0.0
-    coverage: float = 0.0
     features: list[float] = field(default_factory=list)
 
 
@@ -233,7 +232,6 @@ class Answerer:
         vectors = self.retriever.embedder.encode([f"{context} {question}".strip()] + [x.text for x in found])
         for x, sim in zip(found, vectors[1:] @ vectors[0]):
             x.features[3] = max(0.0, float(sim))
-            x.coverage = x.features[0]
             x.score = sum(w * f for w, f in zip(self.config.answer_weights, x.features))
         return found
 

@@ -266,10 +266,6 @@ class IndexData:
             metadata=meta.get("metadata", {}),
         )
 
-    def passage_text(self, p: int) -> str:
-        a, s, e = self.passages[p]
-        return self.texts[int(a)][int(s) : int(e)]
-
 
 def _embedding_input(title: str, passage: str) -> str:
     # The headline gives short passages their topic ("he said" -> who and what).

@@ -151,6 +151,3 @@ class Retriever:
             score=round(cand.score, 4),
             also_in=also,
         )
-
-    def search(self, query: str, k: int = 5, *, context: str = "") -> list[Passage]:
-        return [self.to_passage(c) for c in self.candidates(query, context=context, k=k)[:k]]
