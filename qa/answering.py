@@ -199,6 +199,8 @@ class Answerer:
         qtype = question_type(question)
         q_words = set(words(question)) | set(words(context))
 
+        top_score = max(c.score for c in cands) or 1.0
+
         def coverage(found_terms: set[str]) -> float:
             return sum(w for t, w in weights.items() if t in found_terms) / total
 
@@ -221,7 +223,7 @@ class Answerer:
                         p_cov,
                         prev_cov,
                         0.0,  # similarity, filled in below in one batch
-                        cand.score,
+                        cand.score / top_score,
                         1.0 if _has_evidence(qtype, x.text, q_words) else -1.0,
                         1.0 if x_terms - weights.keys() else 0.0,
                     ]

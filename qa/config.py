@@ -30,6 +30,8 @@ class Config:
     """Passages fetched from each of the dense and the lexical side before fusion."""
     dense_weight: float = 0.5
     """Weight of the dense (embedding) score in the fused score; lexical gets the rest."""
+    sentence_weight: float = 0.8
+    """Weight of a passage's best single-sentence similarity, added to the fused score."""
     duplicate_overlap: float = 0.6
     """Share of word 5-grams two passages must share to be collapsed as duplicates."""
 

@@ -112,15 +112,16 @@ def _static_parts(model):
 
 def _token_sums(weights: np.ndarray, flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Per-text sums of the token vectors ``weights[flat]`` (zero for a text without tokens)."""
-    starts = np.concatenate(([0], np.cumsum(lengths[:-1])))
     if len(flat) <= _SMALL_TOKENS:
-        # A query or a few sentences: numpy, on this thread. torch would fan a few
-        # microseconds of work out to its thread pool, which costs milliseconds.
-        sums = np.zeros((len(lengths), weights.shape[1]), dtype=np.float32)
-        some = lengths > 0
-        if some.any():
-            sums[some] = np.add.reduceat(weights[flat], starts[some], axis=0)
-        return sums
+        # A query or a few sentences: a sparse (texts x vocabulary) count matrix times the
+        # table, on this thread. torch would fan a few microseconds of work out to its
+        # thread pool, which costs milliseconds; numpy's reduceat is ten times slower.
+        from scipy.sparse import csr_matrix
+
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        counts = csr_matrix((np.ones(len(flat), dtype=np.float32), flat, indptr), shape=(len(lengths), len(weights)))
+        return np.asarray(counts @ weights, dtype=np.float32)
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1])))
     import torch
     import torch.nn.functional as F
 

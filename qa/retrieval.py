@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .chunking import sentences
 from .config import Config
 from .embedding import Embedder
 from .index import IndexData, search_dense
@@ -71,7 +72,29 @@ class Retriever:
         # Only the head is ever shown or read for answers; copies of a passage score
         # alike, so they sit in the head too. Folding the tail would only cost time.
         head = max(4 * (k or cfg.answer_passages), 20)
-        return self._collapse(fused[:head])
+        return self._by_best_sentence(self._collapse(fused[:head]), qvec[0])
+
+    def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray) -> list[Candidate]:
+        """Add each passage's best sentence similarity to its score, and re-sort.
+
+        A passage's single vector averages all its sentences; the question usually
+        matches one of them, which stands out much more clearly on its own.
+        """
+        weight = self.config.sentence_weight
+        if not weight or not cands:
+            return cands
+        texts: list[str] = []
+        owner: list[int] = []
+        for i, cand in enumerate(cands):
+            text = self.data.texts[cand.article]
+            for s, e in sentences(text, cand.start, cand.end):
+                texts.append(text[s:e])
+                owner.append(i)
+        best = np.full(len(cands), -1.0)
+        np.maximum.at(best, np.array(owner, dtype=np.int64), self.embedder.encode(texts) @ qvec)
+        for cand, sim in zip(cands, best):
+            cand.score += weight * float(sim)
+        return sorted(cands, key=lambda c: (-c.score, c.pid))
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[Candidate]:
         # Scale each side to [0, 1] by its best score for this query, then mix linearly.
