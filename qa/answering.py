@@ -14,6 +14,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .chunking import sentences
 from .config import Config
 from .retrieval import Candidate, Retriever
@@ -205,13 +207,14 @@ class Answerer:
             return sum(w for t, w in weights.items() if t in found_terms) / total
 
         found: list[_Sentence] = []
+        found_vectors: list[np.ndarray] = []
         seen: set[str] = set()
         for rank, cand in enumerate(cands):
             a, p_start, p_end = cand.article, cand.start, cand.end
             text = self.data.texts[a]
             p_cov = coverage(set(terms(text[p_start:p_end])))
             prev_cov = 0.0
-            for s, e in sentences(text, p_start, p_end):
+            for (s, e), vector in zip(cand.sentences, cand.sentence_vectors):
                 x_terms = set(terms(text[s:e]))
                 cov = coverage(x_terms)
                 key = normalize(text[s:e])
@@ -228,11 +231,12 @@ class Answerer:
                         1.0 if x_terms - weights.keys() else 0.0,
                     ]
                     found.append(x)
+                    found_vectors.append(vector)
                 prev_cov = cov
         if not found:
             return []
-        vectors = self.retriever.embedder.encode([f"{context} {question}".strip()] + [x.text for x in found])
-        for x, sim in zip(found, vectors[1:] @ vectors[0]):
+        qvec = self.retriever.embedder.encode([f"{context} {question}".strip()])[0]
+        for x, sim in zip(found, np.stack(found_vectors) @ qvec):
             x.features[3] = max(0.0, float(sim))
             x.score = sum(w * f for w, f in zip(self.config.answer_weights, x.features))
         return found

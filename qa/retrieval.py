@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,9 @@ class Candidate:
     start: int = 0
     end: int = 0
     """Article number and span; wider than passage ``pid`` when overlapping windows merged."""
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
+    """The span's sentences and their embeddings (one row each), for answer scoring."""
 
 
 class Retriever:
@@ -51,7 +54,7 @@ class Retriever:
         c_terms = [t for t in terms(context) if t not in q_terms] if context else []
         texts = [query, f"{context}\n{query}"] if context else [query]
         vectors = self.embedder.encode(texts)
-        qvec = vectors[-1:] if context else vectors[:1]
+        qvec = vectors[:1]
         if context:  # lean on the question itself, use the context to disambiguate
             qvec = 0.6 * vectors[:1] + 0.4 * vectors[1:]
             qvec /= np.linalg.norm(qvec, axis=1, keepdims=True) + 1e-9
@@ -75,25 +78,29 @@ class Retriever:
         return self._by_best_sentence(self._collapse(fused[:head]), qvec[0])
 
     def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray) -> list[Candidate]:
-        """Add each passage's best sentence similarity to its score, and re-sort.
+        """Embed each passage's sentences; add the best one's similarity to its score, re-sort.
 
         A passage's single vector averages all its sentences; the question usually
-        matches one of them, which stands out much more clearly on its own.
+        matches one of them, which stands out much more clearly on its own. The
+        sentences and their vectors stay on the candidates for answer scoring.
         """
-        weight = self.config.sentence_weight
-        if not weight or not cands:
-            return cands
         texts: list[str] = []
-        owner: list[int] = []
-        for i, cand in enumerate(cands):
+        for cand in cands:
             text = self.data.texts[cand.article]
-            for s, e in sentences(text, cand.start, cand.end):
-                texts.append(text[s:e])
-                owner.append(i)
-        best = np.full(len(cands), -1.0)
-        np.maximum.at(best, np.array(owner, dtype=np.int64), self.embedder.encode(texts) @ qvec)
-        for cand, sim in zip(cands, best):
-            cand.score += weight * float(sim)
+            cand.sentences = sentences(text, cand.start, cand.end)
+            texts.extend(text[s:e] for s, e in cand.sentences)
+        vectors = self.embedder.encode(texts)
+        bounds = np.cumsum([0] + [len(c.sentences) for c in cands])
+        for cand, a, b in zip(cands, bounds, bounds[1:]):
+            cand.sentence_vectors = vectors[a:b]
+        weight = self.config.sentence_weight
+        if not weight:
+            return cands
+        for cand in cands:
+            if len(cand.sentence_vectors):
+                cand.score += weight * float(np.max(cand.sentence_vectors @ qvec))
+            else:
+                cand.score -= weight  # no sentence at all: as if the best were opposite
         return sorted(cands, key=lambda c: (-c.score, c.pid))
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[Candidate]:
