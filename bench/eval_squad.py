@@ -8,8 +8,15 @@ folder, then every question is asked. Printed figures:
 - R@1 / R@5: a top-k passage overlaps the gold paragraph (all questions, and answerable)
 - answer hit: answerable questions with a found answer of at most 400 characters that
   contains a gold answer string
-- abstention: unanswerable questions answered "not found"; answerable ones answered
-- median answer length, and citations whose span does not reproduce their quote (must be 0)
+- span EM / F1: SQuAD 2.0's exact match and token F1 of the short answer (``Answer.span``,
+  empty when not found) against the gold answers ("" for unanswerable questions)
+- declined: unanswerable questions answered "not found"; answerable ones wrongly declined
+- ECE: expected calibration error of ``Answer.probability`` against "the span is right"
+  (token F1 >= 0.5 with a gold answer)
+- closed setting: the reader given each question's gold paragraph alone (no retrieval),
+  answering at the calibrated threshold
+- median answer length, spans outside their citation or citations whose span does not
+  reproduce their quote (must be 0), and ms per question
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import qa  # noqa: E402
 from qa.config import Config  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.loading import load_articles  # noqa: E402
+from qa.reader.calibrate import RIGHT_F1  # noqa: E402
+from qa.reader.metrics import exact_match, expected_calibration_error, f1_score, max_over  # noqa: E402
 
 
 def load_questions(data: Path) -> list[dict]:
@@ -60,6 +69,9 @@ def overlaps(passage: qa.Passage, article_id: str, start: int, end: int) -> bool
 def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
     """Ask every question; return the figures and per-question rows."""
     r1 = r5 = r1_ans = r5_ans = hits = found_ans = abstained_unans = bad_citations = 0
+    em = f1 = 0.0
+    probabilities: list[float] = []
+    right: list[bool] = []
     lengths: list[int] = []
     rows = []
     latencies = []
@@ -75,9 +87,19 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         top5 = any(overlaps(p, q["article_id"], g_start, g_end) for p in passages)
         r1 += top1
         r5 += top5
-        for c in answer.citations:
+        for c in answer.citations + ([answer.span] if answer.span else []):
             if engine.article(c.article_id).text[c.start : c.end] != c.quote:
                 bad_citations += 1
+        if answer.span and not (answer.citations and answer.citations[0].start <= answer.span.start
+                                and answer.span.end <= answer.citations[0].end):  # fmt: skip
+            bad_citations += 1
+        short = answer.span.quote if answer.found and answer.span else ""
+        golds = q["answers"] if q["answerable"] else [""]
+        em += max_over(exact_match, short, golds)
+        f1 += max_over(f1_score, short, golds)
+        if answer.probability or answer.found:
+            probabilities.append(answer.probability)
+            right.append(q["answerable"] and answer.span is not None and max_over(f1_score, answer.span.quote, golds) >= RIGHT_F1)
         hit = False
         if q["answerable"]:
             r1_ans += top1
@@ -91,7 +113,8 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
             abstained_unans += 1
         rows.append(
             {"id": q["id"], "question": q["question"], "answerable": q["answerable"], "answers": q["answers"],
-             "found": answer.found, "score": answer.score, "answer": answer.text, "hit": hit, "r1": top1, "r5": top5}
+             "found": answer.found, "score": answer.score, "probability": answer.probability, "span": short,
+             "answer": answer.text, "hit": hit, "r1": top1, "r5": top5}
         )  # fmt: skip
     n = len(questions)
     n_unans = n - n_ans
@@ -104,12 +127,40 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         "R@1 answerable": r1_ans / max(1, n_ans),
         "R@5 answerable": r5_ans / max(1, n_ans),
         "answer hit": hits / max(1, n_ans),
-        "answered (answerable)": found_ans / max(1, n_ans),
-        "abstained (unanswerable)": abstained_unans / max(1, n_unans),
+        "span EM": 100 * em / n,
+        "span F1": 100 * f1 / n,
+        "declined (unanswerable)": abstained_unans / max(1, n_unans),
+        "wrongly declined (answerable)": 1 - found_ans / max(1, n_ans),
+        "ECE": expected_calibration_error(probabilities, right),
         "median answer chars": statistics.median(lengths) if lengths else 0,
         "bad citations": bad_citations,
         "ask p50 ms": 1000 * latencies[len(latencies) // 2],
         "rows": rows,
+    }
+
+
+def closed_setting(engine: Engine, questions: list[dict]) -> dict:
+    """The reader alone on each gold paragraph (no retrieval), answering when its best
+    span beats "no answer" (SQuAD 2.0's plain null-score rule; the calibration's other
+    features come from retrieval, which this setting leaves out)."""
+    reader = engine.reader
+    em = f1 = 0.0
+    declined_unans = declined_ans = 0
+    for q in questions:
+        span = reader.read(q["question"], [q["context"]])[0]
+        answered = span is not None and span.margin > 0
+        short = q["context"][span.start : span.end] if answered else ""
+        golds = q["answers"] if q["answerable"] else [""]
+        em += max_over(exact_match, short, golds)
+        f1 += max_over(f1_score, short, golds)
+        declined_unans += not answered and not q["answerable"]
+        declined_ans += not answered and q["answerable"]
+    n, n_ans = len(questions), sum(q["answerable"] for q in questions)
+    return {
+        "closed span EM": 100 * em / n,
+        "closed span F1": 100 * f1 / n,
+        "closed declined (unanswerable)": declined_unans / max(1, n - n_ans),
+        "closed wrongly declined (answerable)": declined_ans / max(1, n_ans),
     }
 
 
@@ -134,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         distractors = args.distractors if str(args.distractors) else None
         engine, articles = build(args.data, distractors, Path(tmp) / "index", Config())
         result = evaluate(engine, questions, gold_spans(articles, questions))
+        result.update(closed_setting(engine, questions))
     rows = result.pop("rows")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

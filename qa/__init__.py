@@ -4,13 +4,14 @@
     >>> qa.build_index("seeds", "embeddings")
     >>> engine = qa.load_engine("embeddings")
     >>> answer = engine.ask("Who is the Foreign Ministry spokesperson?")
-    >>> answer.text, answer.citations[0].quote
+    >>> answer.span.quote, answer.text, answer.probability
 """
 
 from .config import DEFAULT_MODEL, Config
 from .engine import Engine, add_articles, build_index, index_info, load_engine
 from .index import IndexCorruptError, IndexLoadError, IndexMissingError, IndexStaleError
 from .loading import LoadResult, NoArticlesError, load_articles
+from .reader import Reader, ReaderModelError
 from .types import Answer, Article, Citation, IndexInfo, Location, Passage, SkippedFile
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "Location",
     "NoArticlesError",
     "Passage",
+    "Reader",
+    "ReaderModelError",
     "SkippedFile",
     "add_articles",
     "build_index",

@@ -1,28 +1,34 @@
-"""Extractive answers: pick the sentence that answers, cite it exactly, or abstain.
+"""Answers read from the retrieved passages by the trained reader, or an honest "not found".
 
-The answer is always a span of an article. Candidate sentences come from the top
-retrieved passages and are scored on how much of the question (weighted by term
-rarity) they cover, how close their meaning is (embeddings), how well their passage
-ranked, and whether they hold the kind of thing the question asks for (a date for
-"when", a number for "how many", a name for "who"). When even the best sentence leaves
-the question's rarest words unexplained, the engine says the articles don't answer.
+The retriever's top passages are cut to windows around their best-matching sentences
+and read by :class:`qa.reader.Reader` in one batch. The best span over all windows is
+the short answer; "no answer" is weighed across the same windows. A logistic
+calibration (fitted on held-out training data, see :mod:`qa.reader.calibrate`) turns
+the scores into the probability that the answer is right, and the answer is given only
+when that probability reaches the calibrated threshold.
+
+Questions about an article itself (who wrote it, when, which outlet) are answered from
+its byline, date and source (:mod:`qa.metadata`). Follow-ups lean on the previous turn:
+its question and answer join the retrieval query, and a pronoun ("his", "it") is read
+as the previous short answer.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from . import metadata
 from .chunking import sentences
 from .config import Config
+from .reader import Reader, SpanScore
 from .retrieval import Candidate, Retriever
-from .text import QUESTION_FORM, normalize, terms, words
-from .types import Answer, Citation, Passage
+from .text import QUESTION_FORM, normalize, terms
+from .types import Answer, Article, Citation, Passage
 
-__all__ = ["Answerer", "question_type", "NOT_FOUND", "EMPTY_QUESTION"]
+__all__ = ["Answerer", "Reading", "NOT_FOUND", "EMPTY_QUESTION", "MAX_QUESTION_CHARS", "History"]
 
 NOT_FOUND = "The articles don't say. I couldn't find an answer to that in the indexed articles."
 EMPTY_QUESTION = (
@@ -32,102 +38,109 @@ EMPTY_QUESTION = (
 MAX_QUESTION_CHARS = 2000
 """Longer input (a pasted article, say) is cut here: questions are short."""
 
-# --- question types --------------------------------------------------------------------
-
-_QTYPES: list[tuple[str, re.Pattern[str]]] = [
-    ("number", re.compile(r"\bhow (many|much|long|far|old|large|big|high|tall|often|fast)\b|\bwhat (percentage|percent|number|amount|proportion|share)\b", re.I)),
-    ("time", re.compile(r"\bwhen\b|\b(what|which|in what|in which) (year|years|date|day|month|time|century|decade|era|period)\b|\bhow long ago\b", re.I)),
-    ("person", re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|people|man|woman|leader|king|president|spokesperson|minister|official)\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\b(what|which|in what|in which) (country|countries|city|cities|place|region|state|town|continent|location|area)\b", re.I)),
-]  # fmt: skip
-
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_EVIDENCE = {
-    "time": re.compile(
-        rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-        r"|\b\d+(st|nd|rd|th)[- ]centur|\bcentur(y|ies)\b|\b(yesterday|today|ago|decade|era)\b",
-        re.I,
-    ),
-    "number": re.compile(
-        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
-        r"|hundred|thousand|million|billion|trillion|dozen|half|percent|several)\b",
-        re.I,
-    ),
-}
-_CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+")
-
-
-def question_type(question: str) -> str:
-    """``"time"``, ``"number"``, ``"person"``, ``"place"`` or ``"other"``."""
-    for name, pattern in _QTYPES:
-        if pattern.search(question):
-            return name
-    return "other"
-
-
-def _has_evidence(qtype: str, sentence: str, question_words: set[str]) -> bool:
-    """Does the sentence hold an answer of the question's type not already in the question?"""
-    if qtype in _EVIDENCE:
-        return any(m.group(0).lower() not in question_words for m in _EVIDENCE[qtype].finditer(sentence))
-    if qtype in ("person", "place"):
-        return any(m.group(0).lower() not in question_words for m in _CAPITALIZED.finditer(sentence))
-    return True
-
+History = Sequence[tuple[str, "str | Answer"]]
+"""Earlier turns, oldest first: (question, answer). The answer is an :class:`Answer` or
+its text; a text that opens with a bold short answer (``**Lin Jian** ...``) gives it."""
 
 # --- follow-ups ------------------------------------------------------------------------
 
 _REFERENCE = re.compile(
     r"\b(he|she|it|its|they|them|their|his|her|him|this|that|these|those|there|then|the same)\b", re.I
 )
+_PERSONAL = re.compile(r"\b(he|she|him)\b", re.I)
+_POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.I)
+_BOLD = re.compile(r"^\s*\*\*(.+?)\*\*")
 
 
-_OPENS_WITH_REFERENCE = re.compile(
-    r"(?:He|She|It|They|His|Her|Its|Their|This|These|Those|The latter|The former)\b"
-)
+@dataclass(frozen=True)
+class _Turn:
+    question: str
+    text: str
+    short: str  # the previous short answer ("" if none)
+    article_id: str | None
 
 
-def _context(question: str, history: list[tuple[str, str]]) -> str:
-    """Earlier turns that a follow-up question leans on ('' for a self-contained one)."""
+def _last_turn(history: History) -> _Turn | None:
     if not history:
-        return ""
+        return None
+    q, a = history[-1]
+    if isinstance(a, Answer):
+        if not a.found:
+            return _Turn(q, "", "", None)
+        return _Turn(q, a.text, a.span.quote if a.span else "", a.citations[0].article_id if a.citations else None)
+    a = a or ""
+    if a.startswith(NOT_FOUND[:20]):
+        return _Turn(q, "", "", None)
+    m = _BOLD.match(a)
+    return _Turn(q, a, m.group(1).strip() if m else "", None)
+
+
+def _topic_terms(question: str) -> list[str]:
+    """The question's distinct terms, less the words of its form ("take place", "year")."""
+    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_FORM]
+
+
+def _is_follow_up(question: str, turn: _Turn | None) -> bool:
     # A pronoun ("when was it signed?") or no topic of its own ("what is the name?").
-    if not _REFERENCE.search(question) and _topic_terms(question):
-        return ""
-    last_q, last_a = history[-1]
-    return f"{last_q} {last_a if last_a and not last_a.startswith(NOT_FOUND[:20]) else ''}".strip()
+    return turn is not None and bool(_REFERENCE.search(question) or not _topic_terms(question))
 
 
-# --- scoring ---------------------------------------------------------------------------
+def _resolve(question: str, turn: _Turn) -> str:
+    """The question with its first personal or possessive pronoun read as the previous
+    short answer ("What is his title?" -> "What is Lin Jian's title?")."""
+    if not turn.short or len(turn.short) > 60:
+        return question
+    m = _POSSESSIVE.search(question)
+    if m:
+        return question[: m.start()] + turn.short + "'s" + question[m.end() :]
+    m = _PERSONAL.search(question)
+    if m:
+        return question[: m.start()] + turn.short + question[m.end() :]
+    return question
 
-FEATURES = ("coverage", "passage_coverage", "previous_coverage", "similarity", "passage_score", "evidence", "novel")
-"""What a candidate sentence is scored on; :attr:`Config.answer_weights` weighs them.
 
-coverage: share of the question's term weight (IDF) the sentence contains; passage_coverage:
-the same for its whole passage; previous_coverage: for the sentence before it (an answer
-often follows the sentence that names the topic); similarity: embedding cosine with the
-question; passage_score: the fused retrieval score; evidence: +1 if the sentence holds the
-kind of answer asked for (a date for "when"...), else -1; novel: 1 if it says anything
-beyond the question's own words.
-"""
+# --- reading ---------------------------------------------------------------------------
 
 
 @dataclass
-class _Sentence:
+class _Window:
     cand: Candidate
-    rank: int
-    article: int
-    start: int
+    start: int  # article offsets of the text the reader read
     end: int
-    text: str
-    score: float = 0.0
-    features: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    """What the reader found for one question, before the answer / no-answer decision.
+
+    ``features`` are the calibration's inputs (see :data:`FEATURES`); ``probability``
+    is the calibrated chance that ``best`` is a right answer.
+    """
+
+    question: str
+    reader_question: str
+    candidates: list[Candidate]
+    windows: list[_Window] = field(default_factory=list)
+    spans: list[SpanScore | None] = field(default_factory=list)
+    best: int | None = None
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+
+
+FEATURES = ("margin", "span_score", "null_gap", "retrieval", "rank", "unexplained", "span_words")
+"""margin: best span score minus the lowest no-answer score of the windows read;
+span_score: the best span's start + end logit; null_gap: the best window's own no-answer
+score minus the lowest; retrieval: its passage's retrieval score; rank: its window's
+rank; unexplained: share of the question's term weight no window mentions; span_words:
+log of the answer's length in words."""
 
 
 class Answerer:
     """Turns retrieved passages into an :class:`Answer`."""
 
-    def __init__(self, retriever: Retriever, config: Config) -> None:
+    def __init__(self, retriever: Retriever, reader: Reader, config: Config) -> None:
         self.retriever = retriever
+        self.reader = reader
         self.data = retriever.data
         self.config = config
         self._n = max(1, self.data.lexical.size)
@@ -136,44 +149,129 @@ class Answerer:
         df = self.data.lexical.document_frequency(term)
         return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
 
-    def ask(self, question: str, history: list[tuple[str, str]]) -> Answer:
+    def read(self, question: str, history: History = ()) -> Reading:
+        """Retrieve, read the top windows in one batch and score the best span."""
+        question = (question or "")[:MAX_QUESTION_CHARS].strip()
+        turn = _last_turn(history)
+        follow = _is_follow_up(question, turn)
+        context = f"{turn.question} {turn.text}".strip() if follow and turn else ""
+        reader_question = _resolve(question, turn) if follow and turn else question
+        shown = f"{question} (following up on: {turn.question.strip()})" if follow and turn else question
+        cands = self.retriever.candidates(reader_question, context=context)
+        reading = Reading(shown, reader_question, cands)
+        top = cands[: self.config.reader_passages]
+        if not top:
+            return reading
+        reading.windows = [self._window(c) for c in top]
+        texts = [self.data.texts[w.cand.article][w.start : w.end] for w in reading.windows]
+        reading.spans = self.reader.read(reader_question, texts)
+        scored = [(i, s) for i, s in enumerate(reading.spans) if s is not None]
+        if not scored:
+            return reading
+        best_i, best = max(scored, key=lambda x: (x[1].score, -x[0]))
+        lowest_null = min(s.null for _, s in scored)
+        reading.best = best_i
+        answer_text = texts[best_i][best.start : best.end]
+        reading.features = {
+            "margin": best.score - lowest_null,
+            "span_score": best.score,
+            "null_gap": best.null - lowest_null,
+            "retrieval": reading.windows[best_i].cand.score,
+            "rank": float(best_i),
+            "unexplained": self._unexplained(reader_question, texts),
+            "span_words": math.log1p(len(answer_text.split())),
+        }
+        if self.reader.calibration is not None:
+            reading.probability = self.reader.calibration.probability(reading.features)
+        # The reader may re-rank: windows by their best span's margin, then the rest.
+        order = sorted(scored, key=lambda x: -(x[1].score - x[1].null))
+        read_pids = [reading.windows[i].cand.pid for i, _ in order]
+        rest = [c for c in cands if c.pid not in set(read_pids)]
+        reading.candidates = [reading.windows[i].cand for i, _ in order] + rest
+        return reading
+
+    def ask(self, question: str, history: History = ()) -> Answer:
         question = (question or "")[:MAX_QUESTION_CHARS]
         if not terms(question):
             return Answer(text=EMPTY_QUESTION, found=False, citations=[], passages=[], question=question.strip())
-        context = _context(question, history)
-        shown = f"{question.strip()} (following up on: {history[-1][0].strip()})" if context else question.strip()
-        cands = self.retriever.candidates(question, context=context)
-        top = cands[: self.config.answer_passages]
-        scored = self.score_sentences(question, context, top)
-        best = max(scored, key=lambda x: (x.score, -x.rank, -x.start)) if scored else None
-        cands = _rerank(cands, scored)
-        passages = [self.retriever.to_passage(c) for c in cands[:5]]
-        cfg = self.config
-        unexplained = self._unexplained(question, top)
-        if best is None or best.score < cfg.abstain_below or unexplained >= cfg.abstain_unexplained:
+        asked = metadata.asked_field(question)
+        if asked:
+            return self._about_article(question.strip(), asked, history)
+        reading = self.read(question, history)
+        passages = [self.retriever.to_passage(c) for c in reading.candidates[:5]]
+        cal = self.reader.calibration
+        p = round(reading.probability, 4)
+        if reading.best is None or cal is None or reading.probability < cal.threshold:
             return Answer(text=NOT_FOUND, found=False, citations=[], passages=passages,
-                          score=round(best.score, 4) if best else 0.0, question=shown)  # fmt: skip
-        start, end = self._trim(best)
-        text = self.data.texts[best.article][start:end]
-        if best.features[FEATURES.index("evidence")] < 0:  # e.g. a "when" answer without a date
-            confidence = "low"
-        elif best.score >= cfg.high_confidence and unexplained < 0.3:
-            confidence = "high"
-        elif best.score >= cfg.medium_confidence and unexplained < 0.5:
-            confidence = "medium"
-        else:
-            confidence = "low"
-        return Answer(text=text, found=True, citations=self._citations(best, start, end), passages=passages,
-                      score=round(best.score, 4), confidence=confidence, question=shown)  # fmt: skip
+                          score=round(reading.features.get("margin", 0.0), 4), question=reading.question,
+                          probability=p)  # fmt: skip
+        window = reading.windows[reading.best]
+        span = reading.spans[reading.best]
+        a = window.cand.article
+        s_start, s_end = window.start + span.start, window.start + span.end
+        start, end = self._supporting(a, window, s_start, s_end)
+        meta = self.data.articles[a]
+        text = self.data.texts[a]
+        short = Citation(meta["id"], meta["title"], s_start, s_end, text[s_start:s_end])
+        return Answer(text=text[start:end], found=True, citations=self._citations(window.cand, start, end),
+                      passages=passages, score=round(reading.features["margin"], 4), confidence=_confidence(p),
+                      question=reading.question, span=short, probability=p)  # fmt: skip
 
     def search(self, query: str, k: int) -> list[Passage]:
-        """Retrieval re-ranked by each top passage's best answer sentence."""
-        cands = self.retriever.candidates(query, k=k)
-        scored = self.score_sentences(query, "", cands[: self.config.answer_passages])
-        return [self.retriever.to_passage(c) for c in _rerank(cands, scored)[:k]]
+        """The ``k`` best passages for ``query`` (retrieval only: fast, no reading)."""
+        return [self.retriever.to_passage(c) for c in self.retriever.candidates(query, k=k)[:k]]
 
-    def _unexplained(self, question: str, cands: list[Candidate]) -> float:
-        """Share of the question's term weight that no retrieved passage mentions.
+    # --- windows and spans ---------------------------------------------------------------
+
+    def _window(self, cand: Candidate) -> _Window:
+        """The passage, or when longer than ``reader_window_chars``, the run of its
+        sentences around the one most like the question (the reader's time grows with
+        every token it reads)."""
+        limit = self.config.reader_window_chars
+        if cand.end - cand.start <= limit or not cand.sentences:
+            return _Window(cand, cand.start, cand.end)
+        lo = hi = cand.best_sentence
+        sents = cand.sentences
+        while True:  # grow by the sentence before, then after, while it fits
+            grew = False
+            if lo > 0 and sents[hi][1] - sents[lo - 1][0] <= limit:
+                lo, grew = lo - 1, True
+            if hi + 1 < len(sents) and sents[hi + 1][1] - sents[lo][0] <= limit:
+                hi, grew = hi + 1, True
+            if not grew:
+                break
+        start, end = sents[lo][0], sents[hi][1]
+        if end - start > limit:  # one very long sentence: cut at a word boundary
+            end = start + limit
+            text = self.data.texts[cand.article]
+            while end > start + limit // 2 and not text[end - 1].isspace():
+                end -= 1
+        return _Window(cand, start, end)
+
+    def _supporting(self, article: int, window: _Window, s_start: int, s_end: int) -> tuple[int, int]:
+        """The sentence(s) holding the answer span, at most ``max_answer_chars`` (cut
+        around the span when a sentence is longer)."""
+        text = self.data.texts[article]
+        sents = sentences(text, window.cand.start, window.cand.end)
+        inside = [(a, b) for a, b in sents if a < s_end and b > s_start]
+        start, end = (inside[0][0], inside[-1][1]) if inside else (s_start, s_end)
+        start, end = min(start, s_start), max(end, s_end)
+        limit = self.config.max_answer_chars
+        if end - start <= limit:
+            return start, end
+        # Keep the span, centred in as much of its sentence as fits, cut at spaces.
+        room = max(0, limit - (s_end - s_start))
+        a = max(start, s_start - room // 2)
+        b = min(end, a + limit)
+        a = max(start, b - limit)
+        if a > start:
+            a = min(s_start, text.find(" ", a, s_start) + 1 or a)
+        if b < end:
+            b = max(s_end, text.rfind(" ", s_end, b) if text.rfind(" ", s_end, b) > 0 else b)
+        return a, b
+
+    def _unexplained(self, question: str, texts: list[str]) -> float:
+        """Share of the question's term weight that no window mentions.
 
         Words match on a shared prefix too ("give" / "given"), since stemming misses some
         inflections and a paraphrase should not count as missing.
@@ -182,104 +280,23 @@ class Answerer:
         if not q_terms:
             return 0.0
         seen: set[str] = set()
-        for cand in cands:
-            for t in terms(self.data.texts[cand.article][cand.start : cand.end]):
-                seen.update((t, t[:3], t[:4], t[:5]))
+        for t in terms(" ".join(texts)):
+            seen.update((t, t[:3], t[:4], t[:5]))
         weights = {t: self._idf(t) for t in q_terms}
         missing = sum(w for t, w in weights.items() if t not in seen and t[:5] not in seen)
         return missing / (sum(weights.values()) or 1.0)
 
-    def score_sentences(self, question: str, context: str, cands: list[Candidate]) -> list[_Sentence]:
-        """Every sentence of ``cands`` with its features and score (see :data:`FEATURES`)."""
-        if not cands:
-            return []
-        q_terms = _topic_terms(question)
-        c_terms = [t for t in _topic_terms(context) if t not in q_terms]
-        weights = {t: self._idf(t) for t in q_terms}
-        weights.update({t: 0.5 * self._idf(t) for t in c_terms})
-        total = sum(weights.values()) or 1.0
-        qtype = question_type(question)
-        q_words = set(words(question)) | set(words(context))
-
-        top_score = max(c.score for c in cands) or 1.0
-
-        def coverage(found_terms: set[str]) -> float:
-            return sum(w for t, w in weights.items() if t in found_terms) / total
-
-        found: list[_Sentence] = []
-        found_vectors: list[np.ndarray] = []
-        seen: set[str] = set()
-        for rank, cand in enumerate(cands):
-            a, p_start, p_end = cand.article, cand.start, cand.end
-            text = self.data.texts[a]
-            p_cov = coverage(set(terms(text[p_start:p_end])))
-            prev_cov = 0.0
-            for (s, e), vector in zip(cand.sentences, cand.sentence_vectors):
-                x_terms = set(terms(text[s:e]))
-                cov = coverage(x_terms)
-                key = normalize(text[s:e])
-                if key not in seen:  # a caption printed twice is one sentence
-                    seen.add(key)
-                    x = _Sentence(cand, rank, a, s, e, text[s:e])
-                    x.features = [
-                        cov,
-                        p_cov,
-                        prev_cov,
-                        0.0,  # similarity, filled in below in one batch
-                        cand.score / top_score,
-                        1.0 if _has_evidence(qtype, x.text, q_words) else -1.0,
-                        1.0 if x_terms - weights.keys() else 0.0,
-                    ]
-                    found.append(x)
-                    found_vectors.append(vector)
-                prev_cov = cov
-        if not found:
-            return []
-        qvec = self.retriever.embedder.encode([f"{context} {question}".strip()])[0]
-        for x, sim in zip(found, np.stack(found_vectors) @ qvec):
-            x.features[3] = max(0.0, float(sim))
-            x.score = sum(w * f for w, f in zip(self.config.answer_weights, x.features))
-        return found
-
-    def _trim(self, best: _Sentence) -> tuple[int, int]:
-        """The answer's span: the sentence, made self-contained and at most ``max_answer_chars``.
-
-        A sentence that opens with a pronoun ("He appointed...") takes the sentence before
-        it along, when that fits, so the reader learns who "he" is. A sentence over the
-        limit is cut to its best-covered clause window.
-        """
-        limit = self.config.max_answer_chars
-        if _OPENS_WITH_REFERENCE.match(best.text):
-            before = [s for s in sentences(self.data.texts[best.article], best.cand.start, best.start)]
-            if before and best.end - before[-1][0] <= limit:
-                return before[-1][0], best.end
-        if best.end - best.start <= limit:
-            return best.start, best.end
-        text = self.data.texts[best.article]
-        cuts = [best.start] + [best.start + m.end() for m in re.finditer(r"[,;:]\s", best.text)] + [best.end]
-        options = [(a, b) for i, a in enumerate(cuts) for b in cuts[i + 1 :] if b - a <= limit]
-        if not options:
-            return best.start, best.start + len(best.text[:limit].rsplit(" ", 1)[0])
-
-        def density(span: tuple[int, int]) -> tuple[int, int]:
-            return (len(set(terms(text[span[0] : span[1]]))), span[1] - span[0])
-
-        a, b = max(options, key=density)
-        while b > a and text[b - 1] in " ,;:":
-            b -= 1
-        return a, b
-
-    def _citations(self, best: _Sentence, start: int, end: int) -> list[Citation]:
+    def _citations(self, cand: Candidate, start: int, end: int) -> list[Citation]:
         """The answer's own span, plus the same words wherever a duplicate article has them."""
-        meta = self.data.articles[best.article]
-        quote = self.data.texts[best.article][start:end]
+        meta = self.data.articles[cand.article]
+        quote = self.data.texts[cand.article][start:end]
         cites = [Citation(meta["id"], meta["title"], start, end, quote)]
         key = normalize(quote)
-        for pid in best.cand.also:
+        for pid in cand.also:
             a, p_start, p_end = (int(x) for x in self.data.passages[pid])
             text = self.data.texts[a]
             for s, e in sentences(text, p_start, p_end):
-                if key in normalize(text[s:e]) and a != best.article:
+                if key in normalize(text[s:e]) and a != cand.article:
                     m = _locate(text, s, e, quote)
                     if m:
                         other = self.data.articles[a]
@@ -287,19 +304,51 @@ class Answerer:
                         break
         return cites
 
+    # --- questions about the article itself --------------------------------------------
 
-def _topic_terms(question: str) -> list[str]:
-    """The question's distinct terms, less the words of its form ("take place", "year")."""
-    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_FORM]
+    def _about_article(self, question: str, asked: str, history: History) -> Answer:
+        """Who wrote / when published / which outlet: from the article's metadata, cited
+        to its header. The article is the previous answer's on a follow-up, else the best
+        retrieved article that has the field."""
+        turn = _last_turn(history)
+        follow = _is_follow_up(question, turn)
+        context = f"{turn.question} {turn.text}".strip() if follow and turn else ""
+        cands = self.retriever.candidates(question, context=context)
+        passages = [self.retriever.to_passage(c) for c in cands[:5]]
+        order = [self.data.articles[c.article]["id"] for c in cands]
+        if follow and turn and turn.article_id:
+            order.insert(0, turn.article_id)
+        for article_id in dict.fromkeys(order):
+            article = self._article(article_id)
+            if article is None or not getattr(article, asked):
+                continue
+            value = getattr(article, asked)
+            span = metadata.header_span(article, asked)
+            label = {"author": "Written by", "date": "Published on", "source": "Published by"}[asked]
+            if span is None:  # stated only in the metadata, not in the text: no quote to cite
+                return Answer(text=f"{label} {value} (from the article's metadata).", found=True, citations=[],
+                              passages=passages, confidence="medium", question=question, probability=0.9)  # fmt: skip
+            s, e = span
+            line_start = article.text.rfind("\n", 0, s) + 1
+            line_end = article.text.find("\n", e)
+            line_end = len(article.text) if line_end < 0 else line_end
+            if line_end - line_start > self.config.max_answer_chars:
+                line_start, line_end = s, e
+            short = Citation(article.id, article.title, s, e, article.text[s:e])
+            cite = Citation(article.id, article.title, line_start, line_end, article.text[line_start:line_end])
+            return Answer(text=cite.quote, found=True, citations=[cite], passages=passages, confidence="high",
+                          question=question, span=short, probability=0.99)  # fmt: skip
+        return Answer(text=NOT_FOUND, found=False, citations=[], passages=passages, question=question)
+
+    def _article(self, article_id: str) -> Article | None:
+        for i, meta in enumerate(self.data.articles):
+            if meta["id"] == article_id:
+                return self.data.article(i)
+        return None
 
 
-def _rerank(cands: list[Candidate], scored: list[_Sentence]) -> list[Candidate]:
-    """Order the scored passages by their best sentence; the rest keep their place after."""
-    best: dict[int, float] = {}
-    for x in scored:
-        best[x.cand.pid] = max(best.get(x.cand.pid, float("-inf")), x.score)
-    head = sorted((c for c in cands if c.pid in best), key=lambda c: -best[c.pid])
-    return head + [c for c in cands if c.pid not in best]
+def _confidence(probability: float) -> str:
+    return "high" if probability >= 0.75 else "medium" if probability >= 0.5 else "low"
 
 
 def _locate(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:

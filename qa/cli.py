@@ -14,9 +14,10 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .config import DEFAULT_MODEL
-from .types import IndexInfo
+from .types import Answer, IndexInfo
 
 __all__ = ["main"]
 
@@ -35,6 +36,16 @@ def _print_info(console: Console, info: IndexInfo, title: str) -> None:
     console.print(table)
     for skipped in info.skipped:
         console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+
+
+def _highlighted(answer: Answer) -> Text:
+    """The supporting text with the short answer in it underlined."""
+    text = Text(answer.text)
+    if answer.span and answer.citations:
+        a = answer.span.start - answer.citations[0].start
+        if 0 <= a and a + len(answer.span.quote) <= len(answer.text):
+            text.stylize("bold underline", a, a + len(answer.span.quote))
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,11 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             _print_info(console, qa_engine.index_info(args.index), "Index")
         elif args.command == "ask":
             answer = qa_engine.load_engine(args.index).ask(args.question)
-            console.print(answer.text, markup=False, highlight=False)
+            if answer.span:
+                console.print(Text(answer.span.quote, style="bold"))
+            console.print(_highlighted(answer))
             for i, c in enumerate(answer.citations, 1):
                 console.print(f"[{i}] {c.title} ({c.article_id}, characters {c.start}-{c.end})", markup=False)
             if answer.found:
-                console.print(f"confidence: {answer.confidence}")
+                console.print(f"confidence: {answer.confidence} ({answer.probability:.0%} likely right)")
     except (IndexLoadError, NoArticlesError, FileNotFoundError, ValueError) as e:
         err.print(f"[red]error:[/] {e}", highlight=False)
         return 1

@@ -41,19 +41,13 @@ class Config:
     ivf_threshold: int = 200_000
     ivf_nprobe: int = 32
 
-    # Answering.
-    answer_passages: int = 5
-    """How many top passages the answer sentence is chosen from."""
-    answer_weights: tuple[float, ...] = (0.8, 0.35, 0.3, 0.15, 0.6, 0.12, 0.35)
-    """Weights of the sentence features in :data:`qa.answering.FEATURES` order."""
+    # Answering (the reader's answer / no-answer threshold lives in its calibration.json).
+    reader_passages: int = 3
+    """How many top passages the reader reads (its time grows with each)."""
+    reader_window_chars: int = 600
+    """A longer passage is read only around its sentence most like the question."""
     max_answer_chars: int = 400
-    abstain_below: float = 1.3
-    """Answers scoring below this are withheld as "not in the articles"."""
-    abstain_unexplained: float = 0.7
-    """Also withheld: when this share of the question's term weight is found nowhere in
-    the retrieved passages (the question is about something the articles don't cover)."""
-    high_confidence: float = 2.0
-    medium_confidence: float = 1.6
+    """Longest supporting extract shown with the short answer."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

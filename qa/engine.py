@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
-from .answering import Answerer
+from .answering import Answerer, History
 from .config import Config
 from .embedding import Embedder
 from .index import IndexData, IndexMissingError, IndexStaleError, build_lock, read_index, resolve_version, write_index
 from .loading import LoadResult, NoArticlesError, load_articles
+from .reader import MODEL_DIR, Reader
 from .retrieval import Retriever
 from .types import Answer, Article, IndexInfo, Passage
 
@@ -116,12 +118,13 @@ def _checked_embedder(data: IndexData, model: str | None) -> Embedder:
 class Engine:
     """Question answering over one loaded index. Safe to share between threads."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, config: Config | None = None) -> None:
+    def __init__(self, data: IndexData, embedder: Embedder, reader: Reader, config: Config | None = None) -> None:
         self.config = config or data.config
         self.data = data
         self.embedder = embedder
+        self.reader = reader
         self.retriever = Retriever(data, embedder, self.config)
-        self.answerer = Answerer(self.retriever, self.config)
+        self.answerer = Answerer(self.retriever, reader, self.config)
         self._ids = {meta["id"]: i for i, meta in enumerate(data.articles)}
 
     @property
@@ -134,11 +137,13 @@ class Engine:
             return []
         return self.answerer.search(query, k)
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
-        """Answer ``question`` with an extract from the articles, or say they don't answer it.
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer ``question`` with the short answer read from the articles and the
+        sentence that holds it, or say they don't answer it.
 
-        ``history`` holds the chat's earlier ``(question, answer_text)`` pairs, oldest
-        first, so that follow-ups ("In which year was it signed?") are understood.
+        ``history`` holds the chat's earlier ``(question, answer)`` pairs, oldest first
+        (the answer as an :class:`Answer` or its text), so that follow-ups ("What is his
+        title?", "In which year was it signed?") are understood.
         """
         return self.answerer.ask(question, history or [])
 
@@ -154,16 +159,35 @@ class Engine:
         return [self.data.article(i) for i in range(len(self.data.articles))]
 
 
-def load_engine(index_dir: str | Path = "embeddings", *, model: str | None = None, config: Config | None = None) -> Engine:
-    """Load the index in ``index_dir`` and the model that built it.
+@lru_cache(maxsize=2)
+def _shared_reader(path: Path) -> Reader:
+    # One reader per process: it is read-only and thread-safe, and engines are rebuilt
+    # (articles added) far more often than the model changes.
+    return Reader.load(path)
+
+
+def load_engine(
+    index_dir: str | Path = "embeddings",
+    *,
+    model: str | None = None,
+    config: Config | None = None,
+    reader: Reader | str | Path | None = None,
+) -> Engine:
+    """Load the index in ``index_dir``, the model that built it and the reader.
+
+    ``reader`` is a loaded :class:`qa.reader.Reader` or its folder (default: the one
+    shipped in ``qa/reader/model``).
 
     Raises :class:`qa.index.IndexMissingError` if there is no index,
-    :class:`qa.index.IndexCorruptError` naming the damaged file, and
+    :class:`qa.index.IndexCorruptError` naming the damaged file,
     :class:`qa.index.IndexStaleError` if ``model`` (or the installed model) differs
-    from the one that built the index.
+    from the one that built the index, and :class:`qa.reader.ReaderModelError` naming
+    a missing or damaged reader file.
     """
     index_dir = Path(index_dir)
     if not index_dir.exists():
         raise IndexMissingError(f"no index folder {index_dir}: build one with: qa-index build SOURCE --index {index_dir}")
+    if not isinstance(reader, Reader):
+        reader = _shared_reader(Path(reader or MODEL_DIR).resolve())
     data = read_index(index_dir, config)
-    return Engine(data, _checked_embedder(data, model), config)
+    return Engine(data, _checked_embedder(data, model), reader, config)

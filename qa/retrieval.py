@@ -31,7 +31,9 @@ class Candidate:
     """Article number and span; wider than passage ``pid`` when overlapping windows merged."""
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sentence_vectors: np.ndarray | None = None
-    """The span's sentences and their embeddings (one row each), for answer scoring."""
+    best_sentence: int = 0
+    """The span's sentences, their embeddings (one row each) and which is most like the
+    query: the reader reads around it."""
 
 
 class Retriever:
@@ -74,7 +76,7 @@ class Retriever:
         fused = self._fuse(dense, lexical)
         # Only the head is ever shown or read for answers; copies of a passage score
         # alike, so they sit in the head too. Folding the tail would only cost time.
-        head = max(4 * (k or cfg.answer_passages), 20)
+        head = max(4 * (k or cfg.reader_passages), 20)
         return self._by_best_sentence(self._collapse(fused[:head]), qvec[0])
 
     def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray) -> list[Candidate]:
@@ -82,7 +84,7 @@ class Retriever:
 
         A passage's single vector averages all its sentences; the question usually
         matches one of them, which stands out much more clearly on its own. The
-        sentences and their vectors stay on the candidates for answer scoring.
+        sentences and their vectors stay on the candidates for the reader.
         """
         texts: list[str] = []
         for cand in cands:
@@ -94,11 +96,11 @@ class Retriever:
         for cand, a, b in zip(cands, bounds, bounds[1:]):
             cand.sentence_vectors = vectors[a:b]
         weight = self.config.sentence_weight
-        if not weight:
-            return cands
         for cand in cands:
             if len(cand.sentence_vectors):
-                cand.score += weight * float(np.max(cand.sentence_vectors @ qvec))
+                sims = cand.sentence_vectors @ qvec
+                cand.best_sentence = int(np.argmax(sims))
+                cand.score += weight * float(sims[cand.best_sentence])
             else:
                 cand.score -= weight  # no sentence at all: as if the best were opposite
         return sorted(cands, key=lambda c: (-c.score, c.pid))

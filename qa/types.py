@@ -67,11 +67,18 @@ class Citation:
 class Answer:
     """The reply to a question.
 
+    ``span`` is the short answer (a name, number, date, phrase): an exact span of the
+    article that lies inside the first citation's quote. ``text`` is the supporting
+    sentence(s) (at most 400 characters), quoted by ``citations[0]``.
+
     ``found`` is False when the articles do not answer the question; ``text`` then says
-    so and ``citations`` is empty, while ``passages`` still holds the closest passages.
-    ``confidence`` is ``"high"``, ``"medium"`` or ``"low"`` (``"none"`` when not found),
-    derived from ``score``. ``question`` is the question as the engine understood it,
-    with a follow-up's context from the chat history folded in.
+    so, ``span`` is None and ``citations`` is empty, while ``passages`` still holds the
+    closest passages. ``probability`` is the calibrated probability that the reader's
+    best answer is right (the answer is given when it reaches the reader's threshold);
+    ``confidence`` is ``"high"``, ``"medium"`` or ``"low"`` derived from it (``"none"``
+    when not found). ``score`` is the reader's raw margin of the span over "no answer".
+    ``question`` is the question as the engine understood it, with a follow-up's context
+    from the chat history folded in.
     """
 
     text: str
@@ -81,6 +88,8 @@ class Answer:
     score: float = 0.0
     confidence: str = "none"
     question: str = ""
+    span: Citation | None = None
+    probability: float = 0.0
 
 
 @dataclass(frozen=True)

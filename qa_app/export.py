@@ -37,6 +37,8 @@ class Turn:
     found: bool = False
     confidence: str = "none"
     references: tuple[Reference, ...] = field(default_factory=tuple)
+    short: str = ""
+    """The short answer (a name, date, number...), when the reader found one."""
 
 
 def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) -> Turn:
@@ -56,7 +58,8 @@ def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) 
                 quote=c.quote,
             )
         )
-    return Turn(question, answer.text, answer.found, answer.confidence, tuple(refs))
+    short = answer.span.quote if answer.found and answer.span else ""
+    return Turn(question, answer.text, answer.found, answer.confidence, tuple(refs), short)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
@@ -91,7 +94,8 @@ def export_markdown(turns: Iterable[Turn], exported: datetime | None = None) -> 
                 numbers[key] = len(numbers) + 1
                 references.append(ref)
             markers.append(f"[{numbers[key]}]")
-        answer = _md(turn.text) + (" " + "".join(markers) if markers else "")
+        answer = (f"**{_md(turn.short)}**. " if turn.short else "") + _md(turn.text)
+        answer += " " + "".join(markers) if markers else ""
         confidence = f"\n\n*Confidence: {turn.confidence}*" if turn.found else ""
         body.append(f"## {i}. {_md(turn.question) or '(empty question)'}\n\n{answer}{confidence}")
     parts = [f"# Article QA conversation\n\nExported {exported:%Y-%m-%d %H:%M %Z}".rstrip()]

@@ -251,14 +251,28 @@ def answer_html(answer: Answer, article_for: ArticleLookup, asked: str = "") -> 
         source_card_html(i, article_for(c.article_id), c.start, c.end) for i, c in enumerate(answer.citations, 1)
     )
     confidence = answer.confidence if answer.confidence in CONFIDENCE_NOTES else "low"
+    short = f'<p class="qa-short"><strong>{inline(answer.span.quote)}</strong></p>' if answer.span else ""
+    percent = f" ({answer.probability:.0%} likely right)" if answer.probability else ""
     return (
         '<div class="qa-reply qa-found">'
         f"{_understood_html(answer, asked)}"
-        f'<p class="qa-text">{inline(answer.text)}{markers}</p>'
-        f'<p class="qa-confidence qa-confidence-{confidence}" title="answer score {answer.score:.2f}">'
-        f"{CONFIDENCE_NOTES[confidence]}</p>"
+        f"{short}"
+        f'<p class="qa-text">{_highlighted_text(answer)}{markers}</p>'
+        f'<p class="qa-confidence qa-confidence-{confidence}">'
+        f"{CONFIDENCE_NOTES[confidence]}{percent}</p>"
         f'<div class="qa-sources"><p class="qa-sources-title">Sources</p>{cards}</div></div>'
     )
+
+
+def _highlighted_text(answer: Answer) -> str:
+    """The supporting text, the short answer in it marked."""
+    first = answer.citations[0] if answer.citations else None
+    span = answer.span
+    if not span or not first or not (first.start <= span.start and span.end <= first.end):
+        return inline(answer.text)
+    a, b = span.start - first.start, span.end - first.start
+    text = answer.text
+    return f'{inline(text[:a])}<mark class="qa-span">{inline(text[a:b])}</mark>{inline(text[b:])}'
 
 
 def _not_found_html(answer: Answer, article_for: ArticleLookup, asked: str) -> str:
@@ -276,18 +290,21 @@ def _not_found_html(answer: Answer, article_for: ArticleLookup, asked: str) -> s
 
 
 class _AnswerTextParser(HTMLParser):
-    """Collects the text of ``.qa-text`` elements, leaving out ``.qa-marker`` markers."""
+    """Collects the text of ``.qa-text`` elements, leaving out ``.qa-marker`` markers,
+    and the short answer (``.qa-short``)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._stack: list[str] = []  # "text", "marker" or "" for each open element
+        self.short: list[str] = []
+        self._stack: list[str] = []  # "text", "short", "marker" or "" for each open element
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("br", "img", "hr", "wbr"):
             return
         classes = (dict(attrs).get("class") or "").split()
-        self._stack.append("marker" if "qa-marker" in classes else "text" if "qa-text" in classes else "")
+        kind = "marker" if "qa-marker" in classes else "text" if "qa-text" in classes else ""
+        self._stack.append(kind or ("short" if "qa-short" in classes else ""))
 
     def handle_endtag(self, tag: str) -> None:
         if self._stack and tag not in ("br", "img", "hr", "wbr"):
@@ -296,10 +313,14 @@ class _AnswerTextParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if "text" in self._stack and "marker" not in self._stack:
             self.parts.append(data)
+        elif "short" in self._stack:
+            self.short.append(data)
 
 
 def plain_answer_text(message: str) -> str:
-    """The answer's own words from a chat reply, without markers, sources or HTML.
+    """The answer's own words from a chat reply, without markers, sources or HTML; the
+    short answer, if any, first in bold (``**Lin Jian** Foreign Ministry ...``), which is
+    how :meth:`qa.Engine.ask` reads a follow-up's previous answer.
 
     A message that is not one of our replies is returned with its tags stripped.
     """
@@ -307,7 +328,9 @@ def plain_answer_text(message: str) -> str:
     parser.feed(message)
     parser.close()
     if parser.parts:
-        return " ".join("".join(parser.parts).split())
+        short = " ".join("".join(parser.short).split())
+        text = " ".join("".join(parser.parts).split())
+        return f"**{short}** {text}" if short else text
     return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", message)).split())
 
 

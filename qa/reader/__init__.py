@@ -1,0 +1,149 @@
+"""The trained span reader: finds the short answer in retrieved passages, or none.
+
+    >>> reader = Reader.load()                      # the model shipped in qa/reader/model/
+    >>> reader.read("Who signed it?", ["... signed by Kim Jong-un ..."])
+    [SpanScore(start=..., end=..., score=..., null=...)]
+
+The weights are all-MiniLM-L6-v2 fine-tuned for extractive question answering with a
+no-answer option (see ``MODEL_CARD.md`` and :mod:`qa.reader.train`). ``calibration.json``
+turns the reader's scores into the probability that an answer is right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .model import SpanScore, decode, encode
+
+__all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR"]
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+RETRAIN = "retrain it with: python -m qa.reader.train && python -m qa.reader.calibrate"
+_REQUIRED = ("model.safetensors", "config.json", "tokenizer.json", "reader.json", "calibration.json")
+
+
+class ReaderModelError(RuntimeError):
+    """The reader's model files are missing or damaged; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic calibration of answer features, fitted on held-out training data.
+
+    ``probability(features) = sigmoid(weights . features + bias)``; an answer is given
+    when that probability reaches ``threshold``.
+    """
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def from_file(cls, path: Path) -> "Calibration":
+        d = json.loads(path.read_text(encoding="utf-8"))
+        return cls(tuple(d["features"]), tuple(float(w) for w in d["weights"]), float(d["bias"]), float(d["threshold"]))
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.bias + sum(w * values[name] for name, w in zip(self.features, self.weights))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Reader:
+    """An extractive reader loaded once and shared: :meth:`read` is thread-safe."""
+
+    def __init__(self, model, tokenizer, record: dict, calibration: Calibration | None, path: Path) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.record = record
+        self.calibration = calibration
+        self.path = path
+        self.max_len = int(record["max_len"])
+        self.stride = int(record["stride"])
+        self._lock = threading.Lock()  # torch's CPU kernels already use every core
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_DIR, *, quantize: bool = True, calibrated: bool = True) -> "Reader":
+        """Load the reader in ``path``, checking its files and weight hash first.
+
+        ``quantize`` runs the linear layers in int8 (about twice as fast on CPU, same
+        answers within rounding). Raises :class:`ReaderModelError` naming a missing or
+        damaged file and how to retrain.
+        """
+        path = Path(path)
+        for name in _REQUIRED if calibrated else _REQUIRED[:-1]:
+            if not (path / name).is_file():
+                raise ReaderModelError(f"reader model file {path / name} is missing; {RETRAIN}")
+        try:
+            record = json.loads((path / "reader.json").read_text(encoding="utf-8"))
+            expected = record["weights_sha256"]
+        except (ValueError, KeyError) as e:
+            raise ReaderModelError(f"reader model file {path / 'reader.json'} is damaged ({e}); {RETRAIN}") from None
+        weights = path / "model.safetensors"
+        if _sha256(weights) != expected:
+            raise ReaderModelError(f"reader model file {weights} is damaged (its sha256 does not match reader.json); {RETRAIN}")
+        calibration = None
+        if calibrated:
+            try:
+                calibration = Calibration.from_file(path / "calibration.json")
+            except (ValueError, KeyError) as e:
+                raise ReaderModelError(f"reader model file {path / 'calibration.json'} is damaged ({e}); {RETRAIN}") from None
+
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
+        model.eval()
+        if quantize:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return cls(model, tokenizer, record, calibration, path)
+
+    def read(self, question: str, passages: Sequence[str], batch_size: int = 16) -> list[SpanScore | None]:
+        """The best answer span of each passage (offsets into that passage) with its
+        score and the passage's no-answer score; None for an empty passage."""
+        if not passages:
+            return []
+        import torch
+
+        enc = encode(self.tokenizer, [question] * len(passages), passages, self.max_len, self.stride)
+        ids = enc["input_ids"]
+        n = len(ids)
+        starts: list[np.ndarray] = [None] * n  # type: ignore[list-item]
+        ends: list[np.ndarray] = [None] * n  # type: ignore[list-item]
+        with self._lock, torch.inference_mode():
+            for lo in range(0, n, batch_size):
+                idx = list(range(lo, min(n, lo + batch_size)))
+                width = max(len(ids[i]) for i in idx)
+                x = torch.zeros((len(idx), width), dtype=torch.long)
+                t = torch.zeros_like(x)
+                m = torch.zeros_like(x)
+                for r, i in enumerate(idx):
+                    k = len(ids[i])
+                    x[r, :k] = torch.tensor(ids[i])
+                    t[r, :k] = torch.tensor(enc["token_type_ids"][i])
+                    m[r, :k] = 1
+                out = self.model(input_ids=x, token_type_ids=t, attention_mask=m)
+                for r, i in enumerate(idx):
+                    k = len(ids[i])
+                    starts[i] = out.start_logits[r, :k].numpy()
+                    ends[i] = out.end_logits[r, :k].numpy()
+        return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(passages))

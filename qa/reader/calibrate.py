@@ -1,0 +1,158 @@
+"""Fit the reader's answer probability and threshold on held-out training data.
+
+    python -m qa.reader.calibrate [--model qa/reader/model] [--data ../shared/data]
+
+The held-out articles of :mod:`qa.reader.train` (rebuilt from the arguments recorded in
+``reader.json``: two SQuAD 2.0 train articles and a share of every other source, none
+of them trained on) are indexed, and their questions asked through the whole engine,
+as a user would: retrieval, windows, reader. Asked are the answerable questions, the
+real SQuAD unanswerable ones, and entity-swapped ones (a name or number of an
+answerable question replaced by one the articles do not mention), about half of them
+unanswerable, as in SQuAD 2.0. A logistic regression of the answer features
+(:data:`qa.answering.FEATURES`) on "the answer is right" (token F1 >= 0.5 with a gold
+answer) gives the probability; the threshold maximises SQuAD 2.0 F1 over the
+cross-validated probabilities. Writes ``calibration.json`` next to the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from argparse import Namespace
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from . import MODEL_DIR, Reader
+from . import data as rd
+from .metrics import expected_calibration_error, f1_score
+
+RIGHT_F1 = 0.5
+"""An answer counts as right when its token F1 with a gold answer reaches this."""
+
+
+def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int) -> tuple[list, list[rd.Example]]:
+    """The held-out articles (as :class:`qa.Article`) and the questions to ask of them."""
+    from ..types import Article
+    from .train import build_examples
+
+    args = Namespace(**(record["arguments"] | {"data": str(data_dir)}))
+    refused = rd.dev_titles(data_dir / "squad2-dev-titles.txt")
+    train_arts, held_arts = build_examples(args, refused)
+    # A few sources repeat a title or a paragraph across their articles (TyDi QA) or
+    # were budgeted in parts: keep only held-out articles sharing neither with training.
+    trained = {t for t, _, _ in train_arts}
+    trained_contexts = {e.context for _, _, ex in train_arts for e in ex}
+    held_arts = [a for a in held_arts if a[0] not in trained and not any(e.context in trained_contexts for e in a[2])]
+    articles, by_title = [], defaultdict(list)
+    for title, source, examples in held_arts:
+        by_title[(title, source)].extend(dict.fromkeys(e.context for e in examples))
+    for n, ((title, source), contexts) in enumerate(by_title.items()):
+        articles.append(Article(id=f"held-{n}", title=title, text="\n\n".join(dict.fromkeys(contexts)), source=source))
+    rng = random.Random(seed)
+    examples = [e for _, _, ex in held_arts for e in ex]
+    ans = [e for e in examples if e.answerable]
+    questions = rng.sample(ans, min(answerable, len(ans)))
+    questions += [e for e in examples if e.kind == "unanswerable"]
+    questions += list(rd.entity_swap_negatives(held_arts, 0.5, seed))
+    return articles, questions
+
+
+def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
+    """Ask every question through the engine; the features and whether the answer is right."""
+    from ..answering import FEATURES
+
+    rows = []
+    for e in questions:
+        reading = engine.answerer.read(e.question)
+        if reading.best is None:
+            continue
+        w = reading.windows[reading.best]
+        s = reading.spans[reading.best]
+        text = engine.data.texts[w.cand.article][w.start + s.start : w.start + s.end]
+        f1 = f1_score(text, e.answer_text) if e.answerable else 0.0
+        rows.append({"kind": e.kind, "features": [reading.features[k] for k in FEATURES], "f1": f1,
+                     "right": f1 >= RIGHT_F1, "answerable": e.answerable})  # fmt: skip
+    return rows
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression on standardised features, returned in raw-feature terms."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / std, y)
+    w = model.coef_[0] / std
+    return w, float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
+
+
+def squad_f1(p: np.ndarray, rows: list[dict], threshold: float) -> float:
+    """SQuAD 2.0 F1 when answering only at ``p >= threshold`` (declining scores 1 on
+    unanswerable questions, 0 on answerable ones)."""
+    return float(np.mean([(r["f1"] if pi >= threshold else float(not r["answerable"])) for pi, r in zip(p, rows)]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, default=MODEL_DIR)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--answerable", type=int, default=400, help="answerable held-out questions to ask")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+
+    import qa
+
+    t0 = time.time()
+    record = json.loads((args.model / "reader.json").read_text(encoding="utf-8"))
+    articles, questions = held_out_questions(record, args.data, args.answerable, args.seed)
+    reader = Reader.load(args.model, calibrated=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        qa.build_index(articles, tmp)
+        engine = qa.load_engine(tmp, reader=reader)
+        rows = ask_all(engine, questions)
+    x = np.array([r["features"] for r in rows])
+    y = np.array([r["right"] for r in rows], dtype=int)
+
+    # Out-of-fold probabilities: the figures below are not measured on the data fitted.
+    folds = 5
+    order = np.random.default_rng(args.seed).permutation(len(rows))
+    p_cv = np.zeros(len(rows))
+    for k in range(folds):
+        test = order[k::folds]
+        train = np.setdiff1d(order, test)
+        w, b = fit(x[train], y[train])
+        p_cv[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    threshold = float(max(grid, key=lambda t: (squad_f1(p_cv, rows, t), -abs(t - 0.5))))
+    w, b = fit(x, y)
+
+    from ..answering import FEATURES
+
+    kinds = Counter(r["kind"] for r in rows)
+    declined = {k: round(float(np.mean([p < threshold for p, r in zip(p_cv, rows) if r["kind"] == k])), 3) for k in kinds}
+    figures = {
+        "questions": dict(kinds),
+        "articles": len(articles),
+        "cv_expected_calibration_error": round(expected_calibration_error(p_cv.tolist(), y.tolist()), 4),
+        "cv_squad2_f1": round(100 * squad_f1(p_cv, rows, threshold), 1),
+        "always_decline_f1": round(100 * float(np.mean([not r["answerable"] for r in rows])), 1),
+        "declined_share_by_kind": declined,
+        "right_if_answered": round(float(y.mean()), 3),
+    }
+    out = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in w], "bias": round(b, 6),
+           "threshold": threshold, "right_means": f"token F1 >= {RIGHT_F1} with a gold answer",
+           "fitted_on": "held-out training articles, open setting", "titles": sorted({a.title for a in articles}),
+           **figures}  # fmt: skip
+    (args.model / "calibration.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    print(json.dumps(figures, indent=1))
+    print(f"threshold {threshold}; written {args.model / 'calibration.json'} in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

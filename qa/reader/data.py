@@ -1,0 +1,202 @@
+"""Training and held-out data for the reader: SQuAD-format files in, examples out.
+
+Every question becomes an :class:`Example` (question, context, answer span or none).
+Besides the real questions, two kinds of unanswerable examples are made, because the
+training files hold only 348 real ones:
+
+- ``other_passage``: the question against the passage of its article (or, for one-passage
+  articles, of its source) that shares most words with it but lacks the answer. This is
+  what the reader meets most after retrieval: the right topic, the wrong passage.
+- ``entity_swap``: a name, number or year of the question that the passage mentions is
+  swapped for one it does not mention ("When did Madonna start ..." against Beyoncé's
+  passage). This imitates SQuAD 2.0's adversarial unanswerable questions.
+
+Articles of the SQuAD 2.0 dev split are refused outright: the evaluation sets come from them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives"]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been what which who whom whose when where why how "
+    "did do does that this these those it its as into than then there their his her he she they them has have had not no "
+    "many much one".split()
+)
+# A run of capitalised words (not the question's first word), or a number.
+_ENTITY = re.compile(r"(?<!^)(?<![.?!] )\b(?:[A-Z][\w'’.-]*\w(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*\w)*)|\b\d[\d,.]*\b")
+_YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
+
+
+class DevSplitError(ValueError):
+    """A training file holds an article of the SQuAD 2.0 dev split."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One reading-comprehension example. ``answer_start`` is None when unanswerable."""
+
+    id: str
+    title: str
+    source: str
+    question: str
+    context: str
+    answer_start: int | None
+    answer_text: str
+    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap"
+
+    @property
+    def answerable(self) -> bool:
+        return self.answer_start is not None
+
+
+def _norm_title(title: str) -> str:
+    return re.sub(r"[\s_]+", "_", title.strip()).casefold()
+
+
+def dev_titles(path: str | Path) -> frozenset[str]:
+    """The normalised titles listed in ``squad2-dev-titles.txt``."""
+    return frozenset(_norm_title(t) for t in Path(path).read_text(encoding="utf-8").splitlines() if t.strip())
+
+
+def load_squad(path: str | Path, refused_titles: frozenset[str]) -> list[tuple[str, str, list[Example]]]:
+    """Read a SQuAD-format file into ``(title, source, examples)`` per article.
+
+    Raises :class:`DevSplitError` if any article's title is a SQuAD dev-split title.
+    Each article's paragraphs are kept in order (examples carry their context).
+    """
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    default_source = Path(path).stem
+    articles = []
+    for art in raw["data"]:
+        title = art.get("title", "")
+        if _norm_title(title) in refused_titles:
+            raise DevSplitError(f"{path}: article {title!r} belongs to the SQuAD 2.0 dev split; it may not be used for training")
+        source = art.get("source", default_source)
+        examples = []
+        for p in art["paragraphs"]:
+            ctx = p["context"]
+            for q in p["qas"]:
+                if q.get("is_impossible") or not q.get("answers"):
+                    examples.append(Example(q["id"], title, source, q["question"], ctx, None, "", "unanswerable"))
+                else:
+                    a = q["answers"][0]
+                    examples.append(Example(q["id"], title, source, q["question"], ctx, a["answer_start"], a["text"], "answerable"))
+        articles.append((title, source, examples))
+    return articles
+
+
+def split(articles: list[tuple[str, str, list[Example]]], held_out_titles: Iterable[str], held_out_share: float, seed: int):
+    """Split articles (never questions of one article) into training and held-out sets.
+
+    Titles in ``held_out_titles`` are held out; of the rest, ``held_out_share`` of each
+    source's articles, drawn with ``seed``.
+    """
+    rng = random.Random(seed)
+    fixed = {_norm_title(t) for t in held_out_titles}
+    train, held = [], []
+    by_source = defaultdict(list)
+    for art in articles:
+        (held if _norm_title(art[0]) in fixed else by_source[art[1]]).append(art)
+    for source in sorted(by_source):
+        arts = by_source[source]
+        rng.shuffle(arts)
+        n = int(round(len(arts) * held_out_share))
+        held += arts[:n]
+        train += arts[n:]
+    return train, held
+
+
+def words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.casefold()) if w not in _STOP}
+
+
+def other_passage_negatives(articles, per_question: float, seed: int) -> Iterator[Example]:
+    """The question against the most similar other passage that lacks its answer.
+
+    Candidates are the article's other passages; for an article with one passage, the
+    passages of up to 200 other articles of the same source.
+    """
+    rng = random.Random(seed)
+    by_source = defaultdict(list)
+    context_words: dict[str, set[str]] = {}
+    for title, source, examples in articles:
+        for c in dict.fromkeys(e.context for e in examples):
+            by_source[source].append(c)
+            context_words[c] = words(c)
+    for title, source, examples in articles:
+        own = list(dict.fromkeys(e.context for e in examples))
+        for e in examples:
+            if not e.answerable or rng.random() >= per_question:
+                continue
+            pool = [c for c in own if c != e.context]
+            if not pool:
+                pool = rng.sample(by_source[source], min(200, len(by_source[source])))
+            needle = e.answer_text.casefold().strip()
+            qwords = words(e.question)
+            best = None
+            for c in sorted(pool, key=lambda c: -len(qwords & context_words[c])):
+                if c != e.context and needle not in c.casefold():
+                    if qwords & context_words[c]:
+                        best = c
+                    break
+            if best is not None:
+                yield Example(e.id + "-op", title, source, e.question, best, None, "", "other_passage")
+
+
+def _entities(text: str) -> list[re.Match]:
+    return [m for m in _ENTITY.finditer(text) if m.group(0).casefold() not in _STOP]
+
+
+def entity_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Example]:
+    """The question with one of its names, numbers or years (one the passage mentions)
+    swapped for one the passage does not mention; the passage then no longer answers it."""
+    rng = random.Random(seed)
+    names: list[str] = []
+    for _, _, examples in articles:
+        for e in examples:
+            names += [m.group(0) for m in _entities(e.question) if not m.group(0)[0].isdigit()]
+    names = sorted(set(names))
+    for title, source, examples in articles:
+        for e in examples:
+            if not e.answerable or rng.random() >= per_question:
+                continue
+            ctx_folded = e.context.casefold()
+            found = [m for m in _entities(e.question) if m.group(0).casefold() in ctx_folded]
+            if not found:
+                continue
+            m = rng.choice(found)
+            old = m.group(0)
+            new = _swap(old, names, ctx_folded, rng)
+            if new is None:
+                continue
+            question = e.question[: m.start()] + new + e.question[m.end() :]
+            yield Example(e.id + "-es", title, source, question, e.context, None, "", "entity_swap")
+
+
+def _swap(old: str, names: list[str], ctx_folded: str, rng: random.Random) -> str | None:
+    for _ in range(20):
+        if old[0].isdigit():
+            digits = old.replace(",", "")
+            if _YEAR.match(digits):
+                new = str(int(digits) + rng.choice([-30, -12, -7, -3, -2, 2, 3, 7, 12, 30]))
+            elif digits.isdigit():
+                new = str(max(2, int(digits) * rng.choice([2, 3, 5]) + rng.randint(1, 9)))
+            else:
+                return None
+        else:
+            new = rng.choice(names)
+            if new.count(" ") != old.count(" ") and rng.random() < 0.5:
+                continue
+        if new.casefold() != old.casefold() and new.casefold() not in ctx_folded:
+            return new
+    return None

