@@ -31,7 +31,7 @@ from .store import AddResult, EngineStore, open_engine
 from .tempfiles import app_temp
 from .uploads import screen_uploads
 
-__all__ = ["CHAT_CONCURRENCY", "ChatApp", "QuestionChatbot", "build_ui", "create_app", "launch"]
+__all__ = ["CHAT_CONCURRENCY", "ChatApp", "build_ui", "create_app", "escape_questions", "launch"]
 
 # Nothing may reach the internet: Gradio reads this whenever it would send telemetry.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -215,14 +215,14 @@ def _chat_interface(handler: ChatHandler, turns: gr.State, examples: list[str]) 
     """The chat, exposed as the ``/chat`` API; ``turns`` keeps each session's answers for export."""
     return gr.ChatInterface(
         handler.respond,
-        chatbot=QuestionChatbot(
+        chatbot=escape_questions(gr.Chatbot(
             label="Conversation",
             show_label=False,
             height="66vh",
             latex_delimiters=[],
             placeholder=CHAT_PLACEHOLDER,
             buttons=["copy"],
-        ),
+        )),
         textbox=gr.Textbox(
             placeholder="Ask a question about the articles…",
             show_label=False,
@@ -241,14 +241,17 @@ def _chat_interface(handler: ChatHandler, turns: gr.State, examples: list[str]) 
     )
 
 
-class QuestionChatbot(gr.Chatbot):
-    """The chat window, showing each question as typed: HTML and Markdown in it are escaped,
-    a long paste is cut in its bubble with a note (:func:`question_html`)."""
+def escape_questions(chatbot: gr.Chatbot) -> gr.Chatbot:
+    """Make ``chatbot`` show each question as typed: HTML and Markdown in it escaped, a long
+    paste cut in its bubble with a note (:func:`question_html`). Wraps the instance's
+    ``postprocess`` (a subclass would make Gradio write a ``.pyi`` file next to this one)."""
+    original = chatbot.postprocess
 
-    def postprocess(self, value: Any) -> Any:
-        if value:
-            value = [_escaped_question(m) for m in value]
-        return super().postprocess(value)
+    def postprocess(value: Any) -> Any:
+        return original([_escaped_question(m) for m in value] if value else value)
+
+    chatbot.postprocess = postprocess  # type: ignore[method-assign]
+    return chatbot
 
 
 def _escaped_question(message: Any) -> Any:
