@@ -46,16 +46,20 @@ CHAT_PLACEHOLDER = (
 EXPORT_NAME = "article-qa-conversation.md"
 
 
-def create_app(index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print) -> gr.Blocks:
-    """Open the index (building it from ``articles_dir`` if need be) and build the page.
+def create_app(
+    index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print, store: str | None = None
+) -> gr.Blocks:
+    """Open the article store and its index (seeding an empty store from ``articles_dir``,
+    rebuilding a missing or damaged index from the store) and build the page.
 
-    Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the index must
-    be built and ``articles_dir`` has no usable article.
+    Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the store must be
+    seeded and ``articles_dir`` has no usable article, :class:`qa.StoreError` when the
+    store cannot be opened.
     """
-    engine = open_engine(Path(index_dir), Path(articles_dir), log)
+    engine = open_engine(Path(index_dir), Path(articles_dir), log, store=store)
     info = engine.info
     log(f"Index {index_dir}/: {info.articles} articles, {info.passages} passages.")
-    return build_ui(EngineStore(Path(index_dir), engine), example_questions(engine))
+    return build_ui(EngineStore(Path(index_dir), engine, store), example_questions(engine))
 
 
 def build_ui(store: EngineStore, examples: list[str]) -> gr.Blocks:
