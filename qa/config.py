@@ -82,3 +82,23 @@ class Config:
 
     def with_(self, **changes: Any) -> "Config":
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Limits of the web app (``qa_app``): what one request may send, and how many wrong
+    credentials a client may try."""
+
+    max_question_chars: int = 2000
+    """Longer input is answered with a polite note instead (the engine cuts there too)."""
+    shown_question_chars: int = 600
+    """A longer question is shortened to this in its chat bubble (with a note of how much)."""
+    max_upload_bytes: int = 10 * 1024 * 1024
+    """Per uploaded file; Gradio's ``max_file_size`` refuses bigger files with HTTP 413."""
+    max_files_per_upload: int = 20
+    upload_types: tuple[str, ...] = (".txt", ".jsonl", ".html", ".htm", ".xml", ".rss", ".atom", ".pdf")
+    """File name endings an upload may have; the content must match the type too."""
+    failed_attempts: int = 5
+    """Wrong editor tokens or logins from one client address before it is locked out..."""
+    failed_window_s: float = 300.0
+    """...for the rest of this many seconds."""

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import qa
 
+from .uploads import safe_name
+
 __all__ = ["AddResult", "EngineStore", "RemoveResult", "open_engine"]
 
 
@@ -59,8 +61,12 @@ class EngineStore:
     so a request never sees a half-updated index. Writers are serialised by a lock.
     """
 
-    def __init__(self, index_dir: Path, engine: qa.Engine, store: str | None = None) -> None:
+    def __init__(
+        self, index_dir: Path, engine: qa.Engine, staging_dir: Path | None = None, store: str | None = None
+    ) -> None:
         self.index_dir = Path(index_dir)
+        self.staging_dir = staging_dir
+        """Where uploads are staged (the app's temp folder); None: the system temp folder."""
         self.store = store
         """The article store's path or URL (None: the default next to the index)."""
         self._engine = engine
@@ -74,13 +80,14 @@ class EngineStore:
     def add_files(self, paths: Iterable[str | Path]) -> AddResult:
         """Store uploaded news files, add them to the index and swap in the reloaded engine.
 
-        Files are staged under their own names, so skipped files are reported by the name
-        the user uploaded (``notes.pdf``, ``news.jsonl:3``), not by a temporary path.
+        Files are staged under their own names made safe (:func:`qa_app.uploads.safe_name`),
+        so skipped files are reported by the name the user uploaded (``notes.pdf``,
+        ``news.jsonl:3``), not by a temporary path, and a name is never used as a path.
         """
         files = [Path(p) for p in paths]
         if not files:
             return AddResult(error="Choose one or more article files first.")
-        with self._write_lock, tempfile.TemporaryDirectory(prefix="qa-upload-") as staging:
+        with self._write_lock, tempfile.TemporaryDirectory(prefix="qa-upload-", dir=self.staging_dir) as staging:
             _stage(files, Path(staging))
             try:
                 info = qa.add_articles(staging, self.index_dir, store=self.store)
@@ -103,12 +110,13 @@ class EngineStore:
 
 
 def _stage(paths: list[Path], folder: Path) -> None:
-    """Copy ``paths`` into ``folder`` under their own names (``name-2.txt`` on a clash)."""
+    """Copy ``paths`` into ``folder`` under their own safe names (``name-2.txt`` on a clash)."""
     for path in paths:
-        target, n = folder / path.name, 1
+        name = Path(safe_name(path.name))
+        target, n = folder / name, 1
         while target.exists():
             n += 1
-            target = folder / f"{path.stem}-{n}{path.suffix}"
+            target = folder / f"{name.stem}-{n}{name.suffix}"
         shutil.copyfile(path, target)
 
 
