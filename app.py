@@ -1,11 +1,11 @@
 """Serve the article-qa web chat.
 
-    python app.py [--index embeddings] [--articles seeds] [--host 127.0.0.1] [--port 7860]
+    python app.py [--index embeddings] [--store PATH_OR_URL] [--articles seeds] [--host 127.0.0.1] [--port 7860]
 
-Loads the index (building it from the articles folder when it is missing, corrupt or
-stale), then serves the chat on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (127.0.0.1:7860
-by default). The chat is also an API: ``gradio_client.Client(url).predict(question,
-api_name="/chat")``.
+Opens the article store (seeded from the articles folder while it has never held an
+article) and its index (rebuilt from the store when missing, corrupt or stale), then
+serves the chat on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (127.0.0.1:7860 by default).
+The chat is also an API: ``gradio_client.Client(url).predict(question, api_name="/chat")``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--index", type=Path, default=Path(env("QA_INDEX", "embeddings")),
                         help="index folder (env QA_INDEX; default: embeddings)")  # fmt: skip
     parser.add_argument("--articles", type=Path, default=Path(env("QA_ARTICLES", "seeds")),
-                        help="articles to build the index from when it is missing, corrupt or stale "
+                        help="articles that seed an empty article store "
                              "(env QA_ARTICLES; default: seeds)")  # fmt: skip
+    parser.add_argument("--store", default=env("QA_STORE") or None,
+                        help="article store: a SQLite file, sqlite:///PATH or postgresql://... (env QA_STORE; "
+                             "default: INDEX.articles.sqlite3 next to the index folder)")  # fmt: skip
     parser.add_argument("--host", default=env("GRADIO_SERVER_NAME", "127.0.0.1"),
                         help="address to serve on (env GRADIO_SERVER_NAME; default: 127.0.0.1)")  # fmt: skip
     parser.add_argument("--port", type=int, default=env("GRADIO_SERVER_PORT", "7860"),
@@ -73,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (docker stop, systemd) shuts down like Ctrl-C, so the temp folder is removed.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        app = create_app(args.index, args.articles, access=access)
+        app = create_app(args.index, args.articles, access=access, store=args.store)
     except (qa.NoArticlesError, FileNotFoundError) as e:
         print(f"error: cannot build the index: {e}", file=sys.stderr)
+        return 1
+    except qa.StoreError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 1
     try:
         launch(app, args.port)

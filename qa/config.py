@@ -55,6 +55,21 @@ class Config:
     high_confidence: float = 2.0
     medium_confidence: float = 1.6
 
+    # Input limits (qa.loading): larger files and texts are refused with the reason.
+    max_file_bytes: int = 10_000_000
+    """Largest file read for articles (10 MB)."""
+    max_article_chars: int = 500_000
+    """Longest article text accepted; a longer one is refused, not cut."""
+
+    # Incremental index writes (qa.index): adds and removals go to small segments and a
+    # list of removed articles; the index is compacted (rebuilt from the store) past these.
+    compact_segments: int = 64
+    """Segments written since the last full build."""
+    compact_share: float = 0.25
+    """Share of the passages that sit in segments or belong to removed articles."""
+    compact_min_passages: int = 20_000
+    """Segments and removals below this many passages never trigger a compaction."""
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -81,7 +96,7 @@ class WebConfig:
     max_upload_bytes: int = 10 * 1024 * 1024
     """Per uploaded file; Gradio's ``max_file_size`` refuses bigger files with HTTP 413."""
     max_files_per_upload: int = 20
-    upload_types: tuple[str, ...] = (".txt", ".jsonl")
+    upload_types: tuple[str, ...] = (".txt", ".jsonl", ".html", ".htm", ".xml", ".rss", ".atom", ".pdf")
     """File name endings an upload may have; the content must match the type too."""
     failed_attempts: int = 5
     """Wrong editor tokens or logins from one client address before it is locked out..."""

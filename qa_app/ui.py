@@ -86,25 +86,32 @@ class ChatApp:
 
 
 def create_app(
-    index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print, access: Access | None = None
+    index_dir: Path,
+    articles_dir: Path,
+    log: Callable[[str], None] = print,
+    access: Access | None = None,
+    store: str | None = None,
 ) -> ChatApp:
-    """Open the index (building it from ``articles_dir`` if need be) and build the page.
+    """Open the article store and its index and build the page: a store that never held an
+    article is seeded from ``articles_dir``; a missing or damaged index is rebuilt from the
+    store (``store``: a path or URL, None for the default next to the index).
 
     ``access`` says where it will be served and with which credentials (default: loopback,
-    none). Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the index
-    must be built and ``articles_dir`` has no usable article.
+    none). Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the store
+    must be seeded and ``articles_dir`` has no usable article, :class:`qa.StoreError` when
+    the store cannot be opened.
     """
     access = access or Access()
     temp = app_temp()
     if temp.removed_stale:
         log(f"Removed {len(temp.removed_stale)} temp folder(s) left under {temp.root}/ by a run that crashed.")
-    engine = open_engine(Path(index_dir), Path(articles_dir), log)
+    engine = open_engine(Path(index_dir), Path(articles_dir), log, store=store)
     info = engine.info
     log(f"Index {index_dir}/: {info.articles} articles, {info.passages} passages.")
     log(access.describe())
     guard = EditorGuard(access)
-    store = EngineStore(Path(index_dir), engine, staging_dir=temp.staging)
-    return ChatApp(build_ui(store, example_questions(engine), guard, temp.exports), access, guard)
+    engines = EngineStore(Path(index_dir), engine, staging_dir=temp.staging, store=store)
+    return ChatApp(build_ui(engines, example_questions(engine), guard, temp.exports), access, guard)
 
 
 def build_ui(
@@ -202,7 +209,8 @@ def build_ui(
             [files, editor_token],
             [add_report, index_view, files],
             api_name="add_articles",
-            api_description="Add articles (editors only): uploaded .txt/.jsonl files and the editor token "
+            api_description="Add articles (editors only): uploaded news files (pages, feeds, PDF, .txt, .jsonl) "
+            "and the editor token "
             "(empty when the server allows the local user to write). Returns a Markdown report.",
             validator=validate_add,
             concurrency_limit=1,
@@ -269,9 +277,9 @@ def _escaped_question(message: Any) -> Any:
 def _upload_panel() -> tuple[gr.File, gr.Button, gr.Markdown]:
     """File picker, button and report for adding articles to the index."""
     files = gr.File(
-        label='Articles (.txt, one per file, or .jsonl with a "text" field)',
+        label="Articles: saved web pages, RSS/Atom feeds, PDFs, .txt, or .jsonl with a \"text\" field",
         file_count="multiple",
-        file_types=[".txt", ".jsonl"],
+        file_types=list(WEB.upload_types),
         type="filepath",
     )
     return files, gr.Button("Add to the index", variant="primary", size="sm"), gr.Markdown()

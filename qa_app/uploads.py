@@ -76,12 +76,16 @@ def sniff_refusal(path: Path, ending: str) -> str | None:
 
 
 def _decode(head: bytes) -> str:
-    """``head`` as text: UTF-8 (a character cut at the end tolerated), else Latin-1."""
+    """``head`` as text: UTF-8 (a character cut at the end tolerated), else Windows-1252,
+    else Latin-1."""
     try:
         return head.decode("utf-8")
     except UnicodeDecodeError as e:
         if e.start >= len(head) - 3:
             return head[: e.start].decode("utf-8")
+    try:  # Windows-1252 before Latin-1: its curly quotes and dashes are not control characters
+        return head.decode("cp1252")
+    except UnicodeDecodeError:
         return head.decode("latin-1")
 
 

@@ -113,7 +113,7 @@ def test_uploads_are_checked_by_content_count_and_size(tmp_path: Path) -> None:
         "binary.txt": "it is binary data, not text",
         "fake.txt": "it is a program (ELF), not text",
         "image.jsonl": "it is a PNG image, not text",
-        "notes.exe": "not an allowed type (allowed: .txt, .jsonl)",
+        "notes.exe": "not an allowed type (allowed: .txt, .jsonl, .html, .htm, .xml, .rss, .atom, .pdf)",
     }
     small = WebConfig(max_upload_bytes=10, max_files_per_upload=1)
     assert screen_uploads([tmp_path / "story.txt"], small).refused[0].reason.startswith("larger than")
