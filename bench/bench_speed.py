@@ -262,7 +262,7 @@ def worker(index_dir: Path, data: Path, approximate: list[str]) -> dict:
 
     import qa
     from qa.engine import Engine
-    from qa.index import _new_faiss_index, _set_search_params, _train, search_dense
+    from qa.index import DenseIndex, _new_faiss_index, _set_search_params, _train, search_dense
     from qa.text import terms
 
     imports_s = time.perf_counter() - t0
@@ -328,12 +328,12 @@ def worker(index_dir: Path, data: Path, approximate: list[str]) -> dict:
     ours(exact, engine)
     after_queries = _status_kb("VmRSS", "VmHWM", "RssAnon", "RssFile")
 
-    vectors = engine.data.dense.reconstruct_n(0, n)
+    vectors = engine.data.dense.base.reconstruct_n(0, n)  # a fresh build: no segments
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     if default != "flat":  # the reference for approximate search: the same engine, exact
         exact = "ours, flat (exact dense search)"
-        ours(exact, Engine(dataclasses.replace(engine.data, dense=flat), engine.embedder, engine.reader, engine.config))
+        ours(exact, Engine(dataclasses.replace(engine.data, dense=DenseIndex(flat, engine.data.dense.delta)), engine.embedder, engine.reader, engine.config))
     extra = {}
     for kind in approximate:
         t0 = time.perf_counter()
@@ -348,12 +348,12 @@ def worker(index_dir: Path, data: Path, approximate: list[str]) -> dict:
             label = f"ours, HNSW32 efSearch {faiss.downcast_index(dense).hnsw.efSearch}"
         else:
             label = f"ours, {spec} nprobe {engine.config.ivf_nprobe}"
-        ours(label, Engine(dataclasses.replace(engine.data, dense=dense), engine.embedder, engine.reader, engine.config))
+        ours(label, Engine(dataclasses.replace(engine.data, dense=DenseIndex(dense, engine.data.dense.delta)), engine.embedder, engine.reader, engine.config))
 
     embed = engine.embedder.encode
     results[FLAT] = run(lambda t: search_dense(flat, embed([t]), K)[1][0], pid_hits)
 
-    bm25 = engine.data.lexical.bm25
+    bm25 = engine.data.lexical.base.bm25
 
     def plain_bm25(t: str):
         tokens = [tok for tok in terms(t) if tok in bm25.vocab_dict]

@@ -11,8 +11,9 @@ folder, then every question is asked. Printed figures:
 - span EM / F1: SQuAD 2.0's exact match and token F1 of the short answer (``Answer.span``,
   empty when not found) against the gold answers ("" for unanswerable questions)
 - declined: unanswerable questions answered "not found"; answerable ones wrongly declined
-- ECE: expected calibration error of ``Answer.probability`` against "the span is right"
-  (token F1 >= 0.5 with a gold answer)
+- ECE: expected calibration error of the probability (``Answer.probability``) against "the
+  reader's best span is right" (token F1 >= 0.5 with a gold answer), over every question
+  and over the answers given
 - closed setting: the reader given each question's gold paragraph alone (no retrieval),
   answering at the calibrated threshold
 - median answer length, spans outside their citation or citations whose span does not
@@ -72,6 +73,8 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
     em = f1 = 0.0
     probabilities: list[float] = []
     right: list[bool] = []
+    answered_p: list[float] = []
+    answered_right: list[bool] = []
     lengths: list[int] = []
     rows = []
     latencies = []
@@ -97,9 +100,16 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         golds = q["answers"] if q["answerable"] else [""]
         em += max_over(exact_match, short, golds)
         f1 += max_over(f1_score, short, golds)
-        if answer.probability or answer.found:
-            probabilities.append(answer.probability)
-            right.append(q["answerable"] and answer.span is not None and max_over(f1_score, answer.span.quote, golds) >= RIGHT_F1)
+        # Calibration: the probability is that the reader's best span is right, given or not.
+        reading = engine.answerer.read(q["question"])
+        if reading.best is not None:
+            w, s = reading.windows[reading.best], reading.spans[reading.best]
+            best = engine.data.texts[w.cand.article][w.start + s.start : w.start + s.end]
+            probabilities.append(reading.probability)
+            right.append(q["answerable"] and max_over(f1_score, best, golds) >= RIGHT_F1)
+            if answer.found:
+                answered_p.append(reading.probability)
+                answered_right.append(right[-1])
         hit = False
         if q["answerable"]:
             r1_ans += top1
@@ -131,7 +141,8 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         "span F1": 100 * f1 / n,
         "declined (unanswerable)": abstained_unans / max(1, n_unans),
         "wrongly declined (answerable)": 1 - found_ans / max(1, n_ans),
-        "ECE": expected_calibration_error(probabilities, right),
+        "ECE (best span, all questions)": expected_calibration_error(probabilities, right),
+        "ECE (answers given)": expected_calibration_error(answered_p, answered_right),
         "median answer chars": statistics.median(lengths) if lengths else 0,
         "bad citations": bad_citations,
         "ask p50 ms": 1000 * latencies[len(latencies) // 2],
@@ -147,7 +158,7 @@ def closed_setting(engine: Engine, questions: list[dict]) -> dict:
     em = f1 = 0.0
     declined_unans = declined_ans = 0
     for q in questions:
-        span = reader.read(q["question"], [q["context"]])[0]
+        span = reader.read(q["question"], [q["context"]], max_len=engine.config.reader_max_tokens)[0]
         answered = span is not None and span.margin > 0
         short = q["context"][span.start : span.end] if answered else ""
         golds = q["answers"] if q["answerable"] else [""]

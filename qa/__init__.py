@@ -5,18 +5,33 @@
     >>> engine = qa.load_engine("embeddings")
     >>> answer = engine.ask("Who is the Foreign Ministry spokesperson?")
     >>> answer.span.quote, answer.text, answer.probability
+
+Articles live in an article store (SQLite by default, next to the index); the index is
+derived from it: see :mod:`qa.collection` and :mod:`qa.store`.
 """
 
 from .config import DEFAULT_MODEL, Config
-from .engine import Engine, add_articles, build_index, index_info, load_engine
+from .collection import (
+    add_articles,
+    build_index,
+    compact,
+    list_articles,
+    open_engine,
+    rebuild_index,
+    remove_articles,
+    update_article,
+)
+from .engine import Engine, index_info, load_engine
 from .index import IndexCorruptError, IndexLoadError, IndexMissingError, IndexStaleError
 from .loading import LoadResult, NoArticlesError, load_articles
 from .reader import Reader, ReaderModelError
+from .store import ArticleStore, StoreCorruptError, StoreError, open_store
 from .types import Answer, Article, Citation, IndexInfo, Location, Passage, SkippedFile
 
 __all__ = [
     "Answer",
     "Article",
+    "ArticleStore",
     "Citation",
     "Config",
     "DEFAULT_MODEL",
@@ -33,10 +48,19 @@ __all__ = [
     "Reader",
     "ReaderModelError",
     "SkippedFile",
+    "StoreCorruptError",
+    "StoreError",
     "add_articles",
     "build_index",
+    "compact",
     "index_info",
+    "list_articles",
     "load_articles",
     "load_engine",
+    "open_engine",
+    "open_store",
+    "rebuild_index",
+    "remove_articles",
+    "update_article",
 ]
 __version__ = "0.1.0"

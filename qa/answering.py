@@ -164,7 +164,7 @@ class Answerer:
             return reading
         reading.windows = [self._window(c) for c in top]
         texts = [self.data.texts[w.cand.article][w.start : w.end] for w in reading.windows]
-        reading.spans = self.reader.read(reader_question, texts)
+        reading.spans = self.reader.read(reader_question, texts, max_len=self.config.reader_max_tokens)
         scored = [(i, s) for i, s in enumerate(reading.spans) if s is not None]
         if not scored:
             return reading

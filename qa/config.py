@@ -46,8 +46,26 @@ class Config:
     """How many top passages the reader reads (its time grows with each)."""
     reader_window_chars: int = 600
     """A longer passage is read only around its sentence most like the question."""
+    reader_max_tokens: int = 192
+    """Tokens per reader window (question included): one window holds a whole
+    ``reader_window_chars`` passage, so each passage costs one forward pass."""
     max_answer_chars: int = 400
     """Longest supporting extract shown with the short answer."""
+
+    # Input limits (qa.loading): larger files and texts are refused with the reason.
+    max_file_bytes: int = 10_000_000
+    """Largest file read for articles (10 MB)."""
+    max_article_chars: int = 500_000
+    """Longest article text accepted; a longer one is refused, not cut."""
+
+    # Incremental index writes (qa.index): adds and removals go to small segments and a
+    # list of removed articles; the index is compacted (rebuilt from the store) past these.
+    compact_segments: int = 64
+    """Segments written since the last full build."""
+    compact_share: float = 0.25
+    """Share of the passages that sit in segments or belong to removed articles."""
+    compact_min_passages: int = 20_000
+    """Segments and removals below this many passages never trigger a compaction."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,3 +79,23 @@ class Config:
 
     def with_(self, **changes: Any) -> "Config":
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Limits of the web app (``qa_app``): what one request may send, and how many wrong
+    credentials a client may try."""
+
+    max_question_chars: int = 2000
+    """Longer input is answered with a polite note instead (the engine cuts there too)."""
+    shown_question_chars: int = 600
+    """A longer question is shortened to this in its chat bubble (with a note of how much)."""
+    max_upload_bytes: int = 10 * 1024 * 1024
+    """Per uploaded file; Gradio's ``max_file_size`` refuses bigger files with HTTP 413."""
+    max_files_per_upload: int = 20
+    upload_types: tuple[str, ...] = (".txt", ".jsonl", ".html", ".htm", ".xml", ".rss", ".atom", ".pdf")
+    """File name endings an upload may have; the content must match the type too."""
+    failed_attempts: int = 5
+    """Wrong editor tokens or logins from one client address before it is locked out..."""
+    failed_window_s: float = 300.0
+    """...for the rest of this many seconds."""

@@ -1,96 +1,41 @@
-"""The public entry points: build an index, load an engine, ask it questions."""
+"""The engine: a loaded index answering questions and searches.
+
+Building, adding, removing and listing articles go through the article store: see
+:mod:`qa.collection`.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from .answering import Answerer, History
 from .config import Config
 from .embedding import Embedder
-from .index import IndexData, IndexMissingError, IndexStaleError, build_lock, read_index, resolve_version, write_index
-from .loading import LoadResult, NoArticlesError, load_articles
+from .index import IndexData, IndexMissingError, IndexStaleError, read_index
 from .reader import MODEL_DIR, Reader
 from .retrieval import Retriever
 from .types import Answer, Article, IndexInfo, Passage
 
-__all__ = ["Engine", "build_index", "add_articles", "load_engine", "index_info"]
-
-
-def _source_name(articles: object) -> str | None:
-    return str(Path(articles).resolve()) if isinstance(articles, (str, Path)) else None
+__all__ = ["Engine", "load_engine", "index_info"]
 
 
 def _info(data: IndexData, **extra) -> IndexInfo:
     m = data.manifest
     return IndexInfo(
         path=data.path,
-        articles=m["articles"],
-        passages=m["passages"],
+        articles=len(data.live_articles()),
+        passages=data.live_passages,
         model=m["model"],
         dimension=m["dimension"],
         faiss_index=m["faiss_index"],
         created=m["created"],
         **extra,
     )
-
-
-def build_index(
-    articles: str | Path | Iterable[Article],
-    index_dir: str | Path = "embeddings",
-    *,
-    model: str | None = None,
-    progress: bool = False,
-    config: Config | None = None,
-) -> IndexInfo:
-    """Build a fresh index of ``articles`` in ``index_dir``, replacing the old one atomically.
-
-    ``articles`` is a folder of ``.txt`` files, a ``.jsonl`` file or an iterable of
-    :class:`Article`. Unusable files are skipped and listed in the result's ``skipped``.
-    Raises :class:`NoArticlesError` (the previous index untouched) if nothing is usable.
-    """
-    t0 = time.perf_counter()
-    config = config or Config()
-    if model:
-        config = config.with_(model=model)
-    loaded = load_articles(articles)
-    if not loaded.articles:
-        raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
-    embedder = Embedder(config.model)
-    with build_lock(Path(index_dir)):
-        write_index(Path(index_dir), loaded.articles, embedder, config, progress=progress, source=_source_name(articles))
-        data = read_index(Path(index_dir))
-    return _info(data, seconds=round(time.perf_counter() - t0, 3), skipped=loaded.skipped, added=len(loaded.articles))
-
-
-def _no_articles_message(source: object, loaded: LoadResult) -> str:
-    why = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:10])
-    return f"no usable article in {source}" + (f" ({why})" if why else "")
-
-
-def add_articles(
-    articles: str | Path | Iterable[Article],
-    index_dir: str | Path = "embeddings",
-    *,
-    progress: bool = False,
-) -> IndexInfo:
-    """Add articles to an existing index, embedding only the new ones.
-
-    Ids that already exist are renamed ``id~2``... (see :func:`qa.loading.load_articles`).
-    """
-    t0 = time.perf_counter()
-    resolve_version(Path(index_dir))  # no index: fail before the lock creates the folder
-    with build_lock(Path(index_dir)):
-        base = read_index(Path(index_dir))
-        loaded = load_articles(articles, existing_ids=[a["id"] for a in base.articles])
-        if not loaded.articles:
-            raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
-        embedder = _checked_embedder(base, None)
-        write_index(Path(index_dir), loaded.articles, embedder, base.config, base=base, progress=progress)
-        data = read_index(Path(index_dir))
-    return _info(data, seconds=round(time.perf_counter() - t0, 3), skipped=loaded.skipped, added=len(loaded.articles))
 
 
 def index_info(index_dir: str | Path = "embeddings") -> IndexInfo:
@@ -125,38 +70,94 @@ class Engine:
         self.reader = reader
         self.retriever = Retriever(data, embedder, self.config)
         self.answerer = Answerer(self.retriever, reader, self.config)
-        self._ids = {meta["id"]: i for i, meta in enumerate(data.articles)}
+        self._live = data.live_articles()
+        self._ids = {data.articles[i]["id"]: i for i in self._live}
+        self._dates = np.array([str(a.get("date") or "")[:10] for a in data.articles], dtype=object)
+        self._sources = np.array([a.get("source") or "" for a in data.articles], dtype=object)
 
     @property
     def info(self) -> IndexInfo:
         return _info(self.data)
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        """The ``k`` passages that best match ``query``, near-duplicates collapsed."""
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> list[Passage]:
+        """The ``k`` passages that best match ``query``, near-duplicates collapsed.
+
+        ``since``/``until`` (ISO dates, inclusive) and ``sources`` keep only articles of
+        those dates and sources; an article with no date is left out by a date filter.
+        """
         if not query or not query.strip():
             return []
-        return self.answerer.search(query, k)
+        return self._answerer(since, until, sources).search(query, k)
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> Answer:
         """Answer ``question`` with the short answer read from the articles and the
         sentence that holds it, or say they don't answer it.
 
         ``history`` holds the chat's earlier ``(question, answer)`` pairs, oldest first
         (the answer as an :class:`Answer` or its text), so that follow-ups ("What is his
         title?", "In which year was it signed?") are understood.
+        ``since``, ``until`` and ``sources`` restrict the articles used, as in :meth:`search`.
         """
-        return self.answerer.ask(question, history or [])
+        return self._answerer(since, until, sources).ask(question, history or [])
+
+    def _answerer(self, since: str | date | None, until: str | date | None, sources: Iterable[str] | None) -> Answerer:
+        """The answerer over the articles the filters keep (the shared one without filters)."""
+        since, until = _iso_day(since, "since"), _iso_day(until, "until")
+        sources = [s for s in (sources or []) if s]
+        if not (since or until or sources):
+            return self.answerer
+        keep = np.ones(len(self.data.articles), dtype=bool)
+        if since:
+            keep &= (self._dates != "") & (self._dates >= since)
+        if until:
+            keep &= (self._dates != "") & (self._dates <= until)
+        if sources:
+            keep &= np.isin(self._sources, sources)
+        allowed = keep[np.asarray(self.data.passages[:, 0])]
+        return Answerer(self.retriever.restricted(allowed), self.reader, self.config)
 
     def article(self, article_id: str) -> Article:
-        """The full article, its text exactly as indexed. Raises KeyError if unknown."""
+        """The full article, its text exactly as indexed. Raises KeyError if unknown or removed."""
         try:
             return self.data.article(self._ids[article_id])
         except KeyError:
             raise KeyError(f"no article with id {article_id!r}") from None
 
     def articles(self) -> list[Article]:
-        """Every indexed article, in index order."""
-        return [self.data.article(i) for i in range(len(self.data.articles))]
+        """Every indexed article (removed ones aside), in index order."""
+        return [self.data.article(i) for i in self._live]
+
+    def sources(self) -> list[str]:
+        """The distinct sources (publishers) of the indexed articles, sorted."""
+        return sorted({str(self._sources[i]) for i in self._live if self._sources[i]})
+
+
+def _iso_day(value: str | date | None, name: str) -> str | None:
+    """``value`` as ``YYYY-MM-DD`` (None or "" for no limit); ValueError for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    try:
+        return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2024-06-20, not {value!r}") from None
 
 
 @lru_cache(maxsize=2)

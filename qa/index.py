@@ -1,11 +1,12 @@
 """The on-disk index: articles, passage spans, a FAISS index and a BM25 index.
 
-Layout of an index folder (``embeddings/`` by default)::
+The index is derived from the article store (:mod:`qa.store`) and can be rebuilt from it
+at any time. Layout of an index folder (``embeddings/`` by default)::
 
     embeddings/
         CURRENT                 name of the live version folder, replaced atomically
-        .lock                   held by the build or add in progress (see build_lock)
-        v-20261123T170102-1a2b/ one complete, immutable build
+        .lock                   held by the write in progress (see build_lock)
+        v-20261123T170102-1a2b/ one full build and what was written since
             manifest.json       format, model + fingerprint, counts, file sizes
             articles.jsonl      article metadata, one per line (no text)
             texts.bin           every article's text, UTF-8, back to back
@@ -13,23 +14,30 @@ Layout of an index folder (``embeddings/`` by default)::
             passages.npy        (article number, start, end) of every passage
             dense.faiss         passage vectors
             bm25/               bm25s index of passage terms
+            seg-000001-ab12cd/  articles added since the build: the same files, with
+                                vectors.npy and terms.json instead of FAISS and bm25s
+            STATE.json          segments, removed articles, the store change held
 
-A build writes a new version folder in full, then swaps ``CURRENT`` with one atomic
+A full build writes a new version folder, then swaps ``CURRENT`` with one atomic
 rename, then deletes older versions: a failed or interrupted build leaves the last good
-index in place and loading.
+index in place and loading. Adds and removals are incremental: an add writes one small
+segment, a removal only lists the article as removed; each ends by replacing
+``STATE.json`` atomically, so a killed write leaves the previous state. Compaction is a
+full build from the store (:func:`qa.collection.compact`).
 """
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import json
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,8 +55,11 @@ __all__ = [
     "IndexCorruptError",
     "IndexStaleError",
     "IndexData",
+    "IndexState",
     "build_lock",
+    "bind_state",
     "write_index",
+    "write_segment",
     "read_index",
     "resolve_version",
     "search_dense",
@@ -57,6 +68,8 @@ __all__ = [
 FORMAT_VERSION = 1
 _PQ_MIN_VECTORS = 10_000
 CURRENT = "CURRENT"
+STATE = "STATE.json"
+SEGMENT_PREFIX = "seg-"
 _FILES = ("manifest.json", "articles.jsonl", "texts.bin", "text_offsets.npy", "passages.npy", "dense.faiss")
 
 
@@ -149,8 +162,11 @@ class LexicalIndex:
         tid = self.vocab.get(term)
         return 0 if tid is None else int(self._indptr[tid + 1] - self._indptr[tid])
 
-    def search(self, query_terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` (passage ids, scores), touching only the query terms' postings."""
+    def search(self, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (passage ids, scores), touching only the query terms' postings.
+
+        ``allowed`` (one bool per passage, or None for all) leaves the others out.
+        """
         ids = [self.vocab[t] for t in dict.fromkeys(query_terms) if t in self.vocab]
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -161,11 +177,16 @@ class LexicalIndex:
             # cheaper than sorting them, and still bounded by their length. Same sums, in
             # the same order; every posting's score is positive, so nonzero = posted.
             sums = np.bincount(docs, weights=vals, minlength=self.size)
+            if allowed is not None:
+                sums[~allowed[: self.size]] = 0
             uniq = np.flatnonzero(sums != 0)  # (a boolean mask is much faster to scan)
             totals = sums[uniq].astype(np.float32)
         else:
             uniq, inverse = np.unique(docs, return_inverse=True)
             totals = np.bincount(inverse, weights=vals).astype(np.float32)
+            if allowed is not None:
+                keep = allowed[uniq]
+                uniq, totals = uniq[keep], totals[keep]
         if len(uniq) > k:
             top = np.argpartition(-totals, k)[:k]
             uniq, totals = uniq[top], totals[top]
@@ -210,7 +231,7 @@ def _train(index, vectors: np.ndarray, seed: int = 0) -> None:
     index.train(sample)
 
 
-def search_dense(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def search_dense(index, queries: np.ndarray, k: int, params=None) -> tuple[np.ndarray, np.ndarray]:
     """``index.search`` run on the calling thread alone.
 
     One query is too little work to share: fanning it out to FAISS's OpenMP threads
@@ -222,9 +243,139 @@ def search_dense(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        return index.search(queries, k)
+        return index.search(queries, k) if params is None else index.search(queries, k, params=params)
     finally:
         faiss.omp_set_num_threads(threads)
+
+
+def _selector_params(index, allowed: np.ndarray):
+    """FAISS search parameters that skip vectors whose ``allowed`` bit is off."""
+    import faiss
+
+    bits = np.packbits(allowed.astype(bool), bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+    elif hasattr(index, "hnsw"):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    params._keep = (bits, selector)  # the C++ side only points at them
+    return params
+
+
+class DenseIndex:
+    """The built FAISS index plus the vectors of the segments added since, searched as one.
+
+    Passage ids run on from the FAISS index's into the segments'. Segments are small (a
+    compaction folds them into a new build), so they are searched by a plain dot product.
+    """
+
+    def __init__(self, base, delta: np.ndarray) -> None:
+        self.base = base
+        self.delta = delta
+        self.ntotal = int(base.ntotal) + len(delta)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (passage ids, scores) for one query vector, only among ``allowed``."""
+        nb = int(self.base.ntotal)
+        ids, scores = [], []
+        base_allowed = None if allowed is None else allowed[:nb]
+        if nb and (base_allowed is None or base_allowed.any()):
+            params = None if base_allowed is None or base_allowed.all() else _selector_params(self.base, base_allowed)
+            s, i = search_dense(self.base, query.reshape(1, -1).astype(np.float32), min(k, nb), params)
+            keep = i[0] >= 0
+            ids.append(i[0][keep].astype(np.int64))
+            scores.append(s[0][keep])
+        if len(self.delta):
+            s = self.delta @ query.reshape(-1).astype(np.float32)
+            local = np.arange(len(self.delta))
+            if allowed is not None:
+                keep = allowed[nb:]
+                s, local = s[keep], local[keep]
+            if len(s) > k:
+                top = np.argpartition(-s, k)[:k]
+                s, local = s[top], local[top]
+            ids.append(local + nb)
+            scores.append(s)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        all_ids, all_scores = np.concatenate(ids), np.concatenate(scores)
+        order = np.argsort(-all_scores, kind="stable")[:k]
+        return all_ids[order], all_scores[order]
+
+
+_K1, _B = 1.5, 0.75
+"""BM25 parameters: bm25s's defaults, so segment scores are on the built index's scale."""
+
+
+class _SegmentLexical:
+    """BM25 over the segments' passages, weighted with the whole index's statistics."""
+
+    def __init__(self, passage_terms: list[list[str]], first: int, base: LexicalIndex, avg_terms: float) -> None:
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        lengths = np.array([len(t) for t in passage_terms], dtype=np.float32)
+        for pid, words in enumerate(passage_terms):
+            for term, tf in _counts(words).items():
+                docs, tfs = postings.setdefault(term, ([], []))
+                docs.append(first + pid)
+                tfs.append(tf)
+        self.df = {t: len(d) for t, d in postings.items()}
+        n = base.size + len(passage_terms)
+        avg = avg_terms or (float(lengths.mean()) if len(lengths) else 1.0) or 1.0
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, (docs, tfs) in postings.items():
+            df = self.df[term] + base.document_frequency(term)
+            idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            tf = np.array(tfs, dtype=np.float32)
+            dl = lengths[np.array(docs) - first]
+            weights = idf * tf / (_K1 * (1 - _B + _B * dl / avg) + tf)
+            self.postings[term] = (np.array(docs, dtype=np.int64), weights.astype(np.float32))
+
+    def search(self, query_terms: list[str], k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        found = [self.postings[t] for t in dict.fromkeys(query_terms) if t in self.postings]
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        docs = np.concatenate([d for d, _ in found])
+        vals = np.concatenate([w for _, w in found])
+        uniq, inverse = np.unique(docs, return_inverse=True)
+        totals = np.bincount(inverse, weights=vals).astype(np.float32)
+        if allowed is not None:
+            keep = allowed[uniq]
+            uniq, totals = uniq[keep], totals[keep]
+        order = np.argsort(-totals, kind="stable")[:k]
+        return uniq[order], totals[order]
+
+
+def _counts(words: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for w in words:
+        out[w] = out.get(w, 0) + 1
+    return out
+
+
+class Lexical:
+    """The built BM25 index plus the segments' postings, searched as one."""
+
+    def __init__(self, base: LexicalIndex, segments: _SegmentLexical | None, segment_passages: int) -> None:
+        self.base = base
+        self.segments = segments
+        self.size = base.size + segment_passages
+
+    def document_frequency(self, term: str) -> int:
+        extra = self.segments.df.get(term, 0) if self.segments else 0
+        return self.base.document_frequency(term) + extra
+
+    def search(self, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (passage ids, scores) among ``allowed`` passages (all if None)."""
+        ids, scores = self.base.search(query_terms, k, allowed)
+        if self.segments is None:
+            return ids, scores
+        s_ids, s_scores = self.segments.search(query_terms, k, allowed)
+        all_ids, all_scores = np.concatenate([ids, s_ids]), np.concatenate([scores, s_scores])
+        order = np.argsort(-all_scores, kind="stable")[:k]
+        return all_ids[order], all_scores[order]
 
 
 def _set_search_params(index, config: Config) -> None:
@@ -238,21 +389,84 @@ def _set_search_params(index, config: Config) -> None:
 # --- the whole index -------------------------------------------------------------------
 
 
+class Texts:
+    """Article texts of the build and of its segments, by article number."""
+
+    def __init__(self, parts: list[TextStore]) -> None:
+        self._parts = parts
+        self._firsts = list(np.cumsum([0] + [len(p) for p in parts]))
+
+    def __len__(self) -> int:
+        return self._firsts[-1]
+
+    def __getitem__(self, i: int) -> str:
+        part = bisect.bisect_right(self._firsts, i) - 1
+        if not 0 <= i < len(self) or part >= len(self._parts):
+            raise IndexError(i)
+        return self._parts[part][i - self._firsts[part]]
+
+
+@dataclass
+class IndexState:
+    """What changed since the build (``STATE.json``, replaced atomically on every write).
+
+    ``segments`` were added in order after the build; ``removed`` holds the numbers of
+    articles deleted or replaced since; ``store_id``/``store_seq`` say which article store
+    the index is derived from and the last change of it that the index holds.
+    """
+
+    segments: list[dict] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    store_id: str | None = None
+    store_seq: int | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"segments": self.segments, "removed": sorted(set(self.removed)), "store_id": self.store_id,
+             "store_seq": self.store_seq},
+            indent=1,
+        )  # fmt: skip
+
+
 @dataclass
 class IndexData:
-    """A loaded index version, read-only once built."""
+    """A loaded index: the build, its segments and removals. Read-only once loaded.
+
+    Article and passage numbers run over the build and then each segment. Removed
+    articles stay in ``articles`` (numbers never shift) but are off in ``live``.
+    """
 
     path: Path
     manifest: dict
     articles: list[dict]
-    texts: TextStore
+    texts: Texts
     passages: np.ndarray
-    dense: object
-    lexical: LexicalIndex
+    dense: DenseIndex
+    lexical: Lexical
+    state: IndexState = field(default_factory=IndexState)
+    live: np.ndarray | None = None
+    """One bool per passage: False for passages of removed articles (None: none removed)."""
 
     @property
     def config(self) -> Config:
         return Config.from_dict(self.manifest["config"])
+
+    @property
+    def removed(self) -> set[int]:
+        return set(self.state.removed)
+
+    def live_articles(self) -> list[int]:
+        """Numbers of the articles that are not removed, in index order."""
+        removed = self.removed
+        return [i for i in range(len(self.articles)) if i not in removed]
+
+    @property
+    def live_passages(self) -> int:
+        return int(len(self.passages) if self.live is None else self.live.sum())
+
+    @property
+    def segment_passages(self) -> int:
+        return sum(int(s["passages"]) for s in self.state.segments)
 
     def article(self, i: int) -> Article:
         meta = self.articles[i]
@@ -263,6 +477,7 @@ class IndexData:
             date=meta.get("date"),
             author=meta.get("author"),
             source=meta.get("source"),
+            url=meta.get("url"),
             metadata=meta.get("metadata", {}),
         )
 
@@ -286,6 +501,11 @@ def _chunk_articles(articles: list[Article], config: Config, first: int) -> tupl
             rows.append((first + i, s, e))
             inputs.append(_embedding_input(article.title, article.text[s:e]))
     return np.array(rows, dtype=np.int64).reshape(-1, 3), inputs
+
+
+def _article_meta(a: Article) -> dict:
+    return {"id": a.id, "title": a.title, "date": a.date, "author": a.author, "source": a.source, "url": a.url,
+            "metadata": a.metadata}  # fmt: skip
 
 
 def resolve_version(index_dir: Path) -> Path:
@@ -316,11 +536,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb+") as f:
+                os.fsync(f.fileno())
+    _fsync_dir(folder)
+
+
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's build lock: one build or add at a time, across processes.
+    """Hold the index folder's write lock: one build, add or removal at a time, across processes.
 
-    A build reads the live version (for an add) and replaces it; two at once would drop
+    A write reads the live version and replaces it or its state; two at once would drop
     one's articles, or delete the other's half-written folder. The lock is released by the
     operating system if the process dies.
     """
@@ -336,11 +564,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 def _publish(index_dir: Path, version: Path) -> None:
     """Point CURRENT at ``version`` atomically, then remove the versions it replaced."""
-    for path in version.rglob("*"):
-        if path.is_file():
-            with open(path, "rb+") as f:
-                os.fsync(f.fileno())
-    _fsync_dir(version)
+    _fsync_tree(version)
     tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
     tmp.write_text(version.name + "\n")
     os.replace(tmp, index_dir / CURRENT)
@@ -350,6 +574,17 @@ def _publish(index_dir: Path, version: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
     for stray in index_dir.glob(".build-*"):
         shutil.rmtree(stray, ignore_errors=True)
+
+
+def _write_state(version: Path, state: IndexState) -> None:
+    """Replace ``version/STATE.json`` atomically (a killed write leaves the old one)."""
+    tmp = version / f".{STATE}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(state.to_json())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, version / STATE)
+    _fsync_dir(version)
 
 
 class _InBackground:
@@ -380,57 +615,37 @@ def write_index(
     embedder: Embedder,
     config: Config,
     *,
-    base: IndexData | None = None,
     progress: bool = False,
     source: str | None = None,
+    store_id: str | None = None,
+    store_seq: int | None = None,
 ) -> Path:
-    """Build a new index version from ``articles`` (appended to ``base`` if given) and publish it.
+    """Build a complete new index version of ``articles`` and publish it.
 
-    With ``base``, only the new articles are embedded; their vectors are added to a copy
-    of the base FAISS index. The BM25 side is re-counted over all passages (no model work).
-    The caller holds :func:`build_lock` from reading ``base`` until this returns.
+    ``store_id``/``store_seq`` record the article store (and its last change) the
+    articles came from. The caller holds :func:`build_lock`.
     """
     import faiss
 
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    first = len(base.articles) if base else 0
-    new_rows, inputs = _chunk_articles(articles, config, first)
+    passages, inputs = _chunk_articles(articles, config, 0)
     # The model (mostly native code) embeds on another thread while this one counts BM25.
     embedding = _InBackground(embedder.encode, inputs, progress=progress)
-
-    if base is not None:
-        passages = np.concatenate([np.asarray(base.passages), new_rows])
-        all_meta = list(base.articles)
-        all_texts = [base.texts[i] for i in range(len(base.articles))]
-    else:
-        passages, all_meta, all_texts = new_rows, [], []
-    for a in articles:
-        all_meta.append(
-            {"id": a.id, "title": a.title, "date": a.date, "author": a.author, "source": a.source, "metadata": a.metadata}
-        )
-        all_texts.append(a.text)
-
-    lexical = LexicalIndex.build(
-        [terms(all_texts[int(r[0])][int(r[1]) : int(r[2])]) or [""] for r in passages]
-    )
-
+    passage_terms = [terms(articles[int(a)].text[int(s) : int(e)]) or [""] for a, s, e in passages]
+    lexical = LexicalIndex.build(passage_terms)
     vectors = embedding.result()
-    if base is not None:
-        dense = faiss.deserialize_index(faiss.serialize_index(base.dense))
-        kind = base.manifest["faiss_index"]
-    else:
-        dense, kind = _new_faiss_index(config.faiss_index, embedder.dimension, len(new_rows), config)
-        _train(dense, vectors)
+    dense, kind = _new_faiss_index(config.faiss_index, embedder.dimension, len(passages), config)
+    _train(dense, vectors)
     dense.add(vectors)
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
     try:
-        _write_texts(building, all_texts)
+        _write_texts(building, [a.text for a in articles])
         with open(building / "articles.jsonl", "w", encoding="utf-8") as f:
-            for meta in all_meta:
-                f.write(json.dumps(meta, ensure_ascii=False) + "\n")
+            for a in articles:
+                f.write(json.dumps(_article_meta(a), ensure_ascii=False) + "\n")
         np.save(building / "passages.npy", passages)
         faiss.write_index(dense, str(building / "dense.faiss"))
         lexical.save(building / "bm25")
@@ -442,14 +657,16 @@ def write_index(
             "model_fingerprint": embedder.fingerprint,
             "dimension": embedder.dimension,
             "faiss_index": kind,
-            "articles": len(all_meta),
+            "articles": len(articles),
             "passages": int(len(passages)),
+            "avg_terms": float(np.mean([len(t) for t in passage_terms])) if passage_terms else 0.0,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "source": source if source is not None else (base.manifest.get("source") if base else None),
+            "source": source,
             "config": config.to_dict(),
             "files": files,
         }
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        (building / STATE).write_text(IndexState(store_id=store_id, store_seq=store_seq).to_json())
         version = index_dir / f"v-{stamp}-{os.urandom(3).hex()}"
         os.rename(building, version)
     except BaseException:  # a failed build leaves nothing behind (a killed one: see _publish)
@@ -457,6 +674,65 @@ def write_index(
         raise
     _publish(index_dir, version)
     return version
+
+
+def write_segment(
+    data: IndexData,
+    articles: list[Article],
+    embedder: Embedder,
+    *,
+    remove: Iterable[int] = (),
+    store_seq: int | None = None,
+) -> IndexState:
+    """Add ``articles`` and remove the article numbers ``remove``, in one atomic step.
+
+    The new articles go to a new segment folder inside the live version (only they are
+    chunked and embedded; nothing else is rewritten), then ``STATE.json`` is replaced to
+    list it, the removals and ``store_seq``. A write killed before that replacement
+    leaves the index as it was. The caller holds :func:`build_lock` and ``data`` is the
+    live version, freshly read under it.
+    """
+    version = data.path
+    state = IndexState(list(data.state.segments), list(data.state.removed), data.state.store_id, data.state.store_seq)
+    listed = {s["name"] for s in state.segments}
+    for stray in version.iterdir():  # left by a write that was killed before it was listed
+        if stray.name.startswith((SEGMENT_PREFIX, ".seg-")) and stray.name not in listed:
+            shutil.rmtree(stray, ignore_errors=True)
+    if articles:
+        config = data.config
+        rows, inputs = _chunk_articles(articles, config, 0)
+        vectors = embedder.encode(inputs)
+        passage_terms = [terms(articles[int(a)].text[int(s) : int(e)]) or [""] for a, s, e in rows]
+        name = f"{SEGMENT_PREFIX}{len(state.segments) + 1:06d}-{os.urandom(3).hex()}"
+        building = Path(tempfile.mkdtemp(prefix=".seg-", dir=version))
+        try:
+            _write_texts(building, [a.text for a in articles])
+            with open(building / "articles.jsonl", "w", encoding="utf-8") as f:
+                for a in articles:
+                    f.write(json.dumps(_article_meta(a), ensure_ascii=False) + "\n")
+            np.save(building / "passages.npy", rows)
+            np.save(building / "vectors.npy", vectors.astype(np.float32))
+            (building / "terms.json").write_text(json.dumps(passage_terms, ensure_ascii=False), encoding="utf-8")
+            files = {p.name: p.stat().st_size for p in sorted(building.iterdir())}
+            _fsync_tree(building)
+            os.rename(building, version / name)
+            _fsync_dir(version)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        state.segments.append({"name": name, "articles": len(articles), "passages": int(len(rows)), "files": files})
+    state.removed = sorted(set(state.removed) | {int(i) for i in remove})
+    if store_seq is not None:
+        state.store_seq = store_seq
+    _write_state(version, state)
+    return state
+
+
+def bind_state(data: IndexData, store_id: str, store_seq: int) -> None:
+    """Record that ``data`` (the live version, under :func:`build_lock`) holds the store's
+    changes up to ``store_seq``."""
+    state = IndexState(list(data.state.segments), list(data.state.removed), store_id, store_seq)
+    _write_state(data.path, state)
 
 
 def _read_faiss(path: Path):
@@ -491,6 +767,57 @@ def _damaged_bm25_file(folder: Path) -> str:
         except (OSError, ValueError):
             return f"bm25/{path.name}"
     return "bm25"
+
+
+def _read_state(version: Path, manifest: dict, corrupt) -> IndexState:
+    path = version / STATE
+    if not path.exists():  # an index from before the article store
+        return IndexState()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        state = IndexState(
+            segments=list(raw["segments"]),
+            removed=[int(i) for i in raw["removed"]],
+            store_id=raw.get("store_id"),
+            store_seq=raw.get("store_seq"),
+        )
+        for seg in state.segments:
+            seg["name"], seg["articles"], seg["passages"], seg["files"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise corrupt(STATE, f"unreadable ({e})") from e
+    return state
+
+
+def _read_segment(version: Path, seg: dict, corrupt) -> tuple[list[dict], TextStore, np.ndarray, np.ndarray, list]:
+    folder = version / seg["name"]
+    for name, size in seg["files"].items():
+        path = folder / name
+        if not path.exists():
+            raise corrupt(f"{seg['name']}/{name}", "missing")
+        if path.stat().st_size != size:
+            raise corrupt(f"{seg['name']}/{name}", f"truncated or altered ({path.stat().st_size} bytes, expected {size})")
+    current = ""
+    try:
+        current = "articles.jsonl"
+        with open(folder / current, encoding="utf-8") as f:
+            articles = [json.loads(line) for line in f]
+        current = "text_offsets.npy"
+        offsets = np.load(folder / current)
+        current = "texts.bin"
+        texts = TextStore(np.fromfile(folder / current, dtype=np.uint8), offsets)
+        current = "passages.npy"
+        passages = np.load(folder / current)
+        current = "vectors.npy"
+        vectors = np.load(folder / current)
+        current = "terms.json"
+        passage_terms = json.loads((folder / current).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise corrupt(f"{seg['name']}/{current}", f"unreadable ({e})") from e
+    if not (len(articles) == len(texts) == seg["articles"]) or not (
+        len(passages) == len(vectors) == len(passage_terms) == seg["passages"]
+    ):
+        raise corrupt(seg["name"], "inconsistent (its files disagree on the number of articles or passages)")
+    return articles, texts, passages, vectors, passage_terms
 
 
 def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
@@ -557,4 +884,34 @@ def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
         if have != want:
             raise corrupt(name, f"inconsistent ({have} entries, manifest says {want})")
     _set_search_params(dense, config or Config.from_dict(manifest["config"]))
-    return IndexData(version, manifest, articles, texts, passages, dense, lexical)
+
+    state = _read_state(version, manifest, corrupt)
+    all_articles, parts, rows, vectors, seg_terms = list(articles), [texts], [np.asarray(passages)], [], []
+    for seg in state.segments:
+        s_articles, s_texts, s_rows, s_vectors, s_terms = _read_segment(version, seg, corrupt)
+        s_rows = np.array(s_rows, dtype=np.int64)
+        s_rows[:, 0] += len(all_articles)
+        all_articles += s_articles
+        parts.append(s_texts)
+        rows.append(s_rows)
+        vectors.append(s_vectors)
+        seg_terms += s_terms
+    all_passages = passages if not state.segments else np.concatenate(rows)
+    delta = np.concatenate(vectors) if vectors else np.zeros((0, dense.d), dtype=np.float32)
+    seg_lexical = _SegmentLexical(seg_terms, n, lexical, manifest.get("avg_terms", 0.0)) if seg_terms else None
+    live = None
+    if state.removed:
+        removed = np.zeros(len(all_articles), dtype=bool)
+        removed[[i for i in state.removed if 0 <= i < len(all_articles)]] = True
+        live = ~removed[np.asarray(all_passages[:, 0])]
+    return IndexData(
+        path=version,
+        manifest=manifest,
+        articles=all_articles,
+        texts=Texts(parts),
+        passages=all_passages,
+        dense=DenseIndex(dense, delta),
+        lexical=Lexical(lexical, seg_lexical, len(seg_terms)),
+        state=state,
+        live=live,
+    )

@@ -1,4 +1,4 @@
-"""Load articles from a folder of ``.txt`` files, a JSONL file, or Python objects.
+"""Load articles from files (see :mod:`qa.formats`), a folder of them, or Python objects.
 
 Scraped news is messy: a ``date 2024-06-20`` marker, site chrome ("Most Popular"), a
 headline glued to its byline ("...vows stern actionsBy Son Ji-hyoung"), a
@@ -10,13 +10,14 @@ because every citation offset points into it. Where the body starts is kept in
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from .config import Config
+from .formats import RawArticle, Refused, read_file
 from .types import Article, SkippedFile
 
 __all__ = ["LoadResult", "load_articles", "parse_header", "NoArticlesError"]
@@ -152,6 +153,7 @@ def make_article(
     date: str | None = None,
     author: str | None = None,
     source: str | None = None,
+    url: str | None = None,
     metadata: dict | None = None,
 ) -> Article:
     """Build an :class:`Article`, filling title/date/byline from the text's header."""
@@ -165,6 +167,7 @@ def make_article(
         date=date or header.date,
         author=author or header.author,
         source=source,
+        url=url,
         metadata=meta,
     )
 
@@ -172,69 +175,39 @@ def make_article(
 # --- sources --------------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
-    """Read a UTF-8 text file or raise ValueError saying what is wrong with it."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise ValueError("empty file")
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"not UTF-8 text (invalid byte at offset {e.start})") from None
+def _from_raw(raw: RawArticle) -> Article:
+    meta = dict(raw.metadata or {})
+    meta["origin"] = raw.where
+    return make_article(
+        raw.id, raw.text, title=raw.title, date=raw.date, author=raw.author, source=raw.source, url=raw.url,
+        metadata=meta,
+    )  # fmt: skip
 
 
-def _load_txt(path: Path, result: LoadResult) -> None:
+def _load_file(path: Path, result: LoadResult, config: Config) -> None:
+    """Add the articles of one file to ``result``; refused files and records go to ``skipped``."""
     try:
-        text = _read_text(path)
-    except (OSError, ValueError) as e:
-        result.skipped.append(SkippedFile(str(path), getattr(e, "strerror", None) or str(e)))
+        items = read_file(path, max_bytes=config.max_file_bytes)
+    except Refused as e:
+        result.skipped.append(SkippedFile(str(path), str(e)))
         return
-    result.articles.append(make_article(path.stem, text, source=str(path)))
+    for item in items:
+        if isinstance(item, Refused):
+            where, _, reason = str(item).partition("\x00")
+            result.skipped.append(SkippedFile(where, reason))
+        elif not item.text.strip():
+            result.skipped.append(SkippedFile(item.where, "no article text"))
+        elif len(item.text) > config.max_article_chars:
+            result.skipped.append(SkippedFile(item.where, _too_long(len(item.text), config)))
+        else:
+            result.articles.append(_from_raw(item))
 
 
-def _load_jsonl(path: Path, result: LoadResult) -> None:
-    try:
-        lines = _read_text(path).splitlines()
-    except (OSError, ValueError) as e:
-        result.skipped.append(SkippedFile(str(path), getattr(e, "strerror", None) or str(e)))
-        return
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            result.skipped.append(SkippedFile(where, f"invalid JSON ({e.msg})"))
-            continue
-        if not isinstance(record, dict):
-            result.skipped.append(SkippedFile(where, "not a JSON object"))
-            continue
-        text = record.get("text")
-        if not isinstance(text, str) or not text.strip():
-            result.skipped.append(SkippedFile(where, 'no "text" field with text in it'))
-            continue
-        known = {"id", "title", "text", "date", "author", "url", "source"}
-        meta = {k: v for k, v in record.items() if k not in known}
-        if "url" in record:
-            meta["url"] = record["url"]
-        result.articles.append(
-            make_article(
-                str(record.get("id") or f"{path.stem}-{lineno}"),
-                text,
-                title=_str_or_none(record.get("title")),
-                date=_str_or_none(record.get("date")),
-                author=_str_or_none(record.get("author") or record.get("byline")),
-                source=_str_or_none(record.get("url") or record.get("source")) or where,
-                metadata=meta,
-            )
-        )
-
-
-def _str_or_none(value: object) -> str | None:
-    return str(value) if value not in (None, "") else None
+def _too_long(chars: int, config: Config) -> str:
+    return (
+        f"article text is {chars:,} characters, over the {config.max_article_chars:,} limit per article "
+        "(Config.max_article_chars); split it into separate articles"
+    )
 
 
 def _dedupe_ids(result: LoadResult, taken: set[str]) -> None:
@@ -254,16 +227,20 @@ def _dedupe_ids(result: LoadResult, taken: set[str]) -> None:
 
 
 def load_articles(
-    source: str | Path | Iterable[Article], *, existing_ids: Iterable[str] = ()
+    source: str | Path | Iterable[Article], *, existing_ids: Iterable[str] = (), config: Config | None = None
 ) -> LoadResult:
-    """Load articles from a folder, a ``.txt`` or ``.jsonl`` file, or an iterable of Articles.
+    """Load articles from a folder, one file, or an iterable of Articles.
 
-    A folder contributes every ``.txt`` (article id = file name without extension) and
-    ``.jsonl`` file below it, in sorted order. Unusable files and lines are reported in
-    :attr:`LoadResult.skipped` and the rest still load. Ids that repeat (within the source
-    or against ``existing_ids``) are renamed ``id~2``, ``id~3``... and listed in
-    :attr:`LoadResult.renamed`.
+    A file's format is recognised by its content (see :mod:`qa.formats`): web pages, RSS/
+    Atom feeds, PDF, plain text and JSON Lines. A folder contributes every file below it
+    (hidden ones aside), in sorted order; the article id of a page, PDF or text file is its
+    file name without extension. Unusable files and records are reported in
+    :attr:`LoadResult.skipped` with the reason, and the rest still load. Files over
+    ``config.max_file_bytes`` and texts over ``config.max_article_chars`` are refused.
+    Ids that repeat (within the source or against ``existing_ids``) are renamed ``id~2``,
+    ``id~3``... and listed in :attr:`LoadResult.renamed`.
     """
+    config = config or Config()
     result = LoadResult(articles=[])
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -271,17 +248,9 @@ def load_articles(
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 if any(part.startswith(".") for part in file.relative_to(path).parts):
                     continue
-                if file.suffix.lower() == ".txt":
-                    _load_txt(file, result)
-                elif file.suffix.lower() in (".jsonl", ".json"):
-                    _load_jsonl(file, result)
-                else:
-                    result.skipped.append(SkippedFile(str(file), "not a .txt or .jsonl file"))
+                _load_file(file, result, config)
         elif path.is_file():
-            if path.suffix.lower() in (".jsonl", ".json"):
-                _load_jsonl(path, result)
-            else:
-                _load_txt(path, result)
+            _load_file(path, result, config)
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
     else:
@@ -291,6 +260,9 @@ def load_articles(
             if not article.text.strip():
                 result.skipped.append(SkippedFile(article.id, "empty text"))
                 continue
+            if len(article.text) > config.max_article_chars:
+                result.skipped.append(SkippedFile(article.id, _too_long(len(article.text), config)))
+                continue
             if "body_start" not in article.metadata:
                 article = make_article(
                     article.id,
@@ -299,6 +271,7 @@ def load_articles(
                     date=article.date,
                     author=article.author,
                     source=article.source,
+                    url=article.url,
                     metadata=article.metadata,
                 )
             result.articles.append(article)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,7 +11,7 @@ import numpy as np
 from .chunking import sentences
 from .config import Config
 from .embedding import Embedder
-from .index import IndexData, search_dense
+from .index import IndexData
 from .text import shingles, terms
 from .types import Location, Passage
 
@@ -36,13 +38,37 @@ class Candidate:
     query: the reader reads around it."""
 
 
+_LATEST = re.compile(r"\b(latest|newest|most recent|recently|last|current)\b", re.I)
+"""A query asking for the newest news: relevance ties go to the newer article."""
+
+
 class Retriever:
-    """Finds passages for a query in one loaded index. Thread-safe: it only reads."""
+    """Finds passages for a query in one loaded index. Thread-safe: it only reads.
+
+    ``allowed`` (one bool per passage, None for all) is what it may return: removed
+    articles are always left out, and :meth:`restricted` narrows it further (filters).
+    """
 
     def __init__(self, data: IndexData, embedder: Embedder, config: Config) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config
+        self.allowed: np.ndarray | None = data.live
+        self._dates = [str(a.get("date") or "") for a in data.articles]
+
+    def restricted(self, allowed: np.ndarray) -> "Retriever":
+        """A retriever over the passages both this one and ``allowed`` allow."""
+        view = copy.copy(self)
+        view.allowed = allowed if self.allowed is None else (self.allowed & allowed)
+        return view
+
+    def _order(self, query: str):
+        """Sort key for candidates: best score first; for "latest ..." queries a newer
+        article wins a tie (scores equal to 4 decimals); then index order."""
+        if not _LATEST.search(query):
+            return lambda c: (-c.score, c.pid)
+        dates = self._dates
+        return lambda c: (-round(c.score, 4), _newest_first(dates[c.article]), c.pid)
 
     def candidates(self, query: str, *, context: str = "", k: int | None = None) -> list[Candidate]:
         """Fused, de-duplicated candidates for ``query``, best first.
@@ -62,24 +88,25 @@ class Retriever:
             qvec /= np.linalg.norm(qvec, axis=1, keepdims=True) + 1e-9
 
         size = self.data.dense.ntotal
-        if size == 0:
+        if size == 0 or (self.allowed is not None and not self.allowed.any()):
             return []
-        d_scores, d_ids = search_dense(self.data.dense, qvec.astype(np.float32), min(n, size))
-        dense = {int(i): float(s) for i, s in zip(d_ids[0], d_scores[0]) if i >= 0}
-        l_ids, l_scores = self.data.lexical.search(q_terms, n)
+        d_ids, d_scores = self.data.dense.search(qvec[0], min(n, size), self.allowed)
+        dense = {int(i): float(s) for i, s in zip(d_ids, d_scores)}
+        l_ids, l_scores = self.data.lexical.search(q_terms, n, self.allowed)
         lexical = {int(i): float(s) for i, s in zip(l_ids, l_scores)}
         if c_terms:
-            c_ids, c_scores = self.data.lexical.search(c_terms, n)
+            c_ids, c_scores = self.data.lexical.search(c_terms, n, self.allowed)
             for i, s in zip(c_ids, c_scores):
                 lexical[int(i)] = lexical.get(int(i), 0.0) + 0.3 * float(s)
 
-        fused = self._fuse(dense, lexical)
+        order = self._order(query)
+        fused = sorted(self._fuse(dense, lexical), key=order)
         # Only the head is ever shown or read for answers; copies of a passage score
         # alike, so they sit in the head too. Folding the tail would only cost time.
         head = max(4 * (k or cfg.reader_passages), 20)
-        return self._by_best_sentence(self._collapse(fused[:head]), qvec[0])
+        return self._by_best_sentence(self._collapse(fused[:head]), qvec[0], order)
 
-    def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray) -> list[Candidate]:
+    def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray, order) -> list[Candidate]:
         """Embed each passage's sentences; add the best one's similarity to its score, re-sort.
 
         A passage's single vector averages all its sentences; the question usually
@@ -96,6 +123,8 @@ class Retriever:
         for cand, a, b in zip(cands, bounds, bounds[1:]):
             cand.sentence_vectors = vectors[a:b]
         weight = self.config.sentence_weight
+        if not weight:
+            return cands
         for cand in cands:
             if len(cand.sentence_vectors):
                 sims = cand.sentence_vectors @ qvec
@@ -103,7 +132,7 @@ class Retriever:
                 cand.score += weight * float(sims[cand.best_sentence])
             else:
                 cand.score -= weight  # no sentence at all: as if the best were opposite
-        return sorted(cands, key=lambda c: (-c.score, c.pid))
+        return sorted(cands, key=order)
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[Candidate]:
         # Scale each side to [0, 1] by its best score for this query, then mix linearly.
@@ -119,7 +148,6 @@ class Retriever:
             score = w * d_norm + (1 - w) * (l / l_top)
             a, s, e = (int(x) for x in self.data.passages[pid])
             out.append(Candidate(pid, score, d, l, [], a, s, e))
-        out.sort(key=lambda c: (-c.score, c.pid))
         return out
 
     def _collapse(self, ranked: list[Candidate]) -> list[Candidate]:
@@ -183,3 +211,9 @@ class Retriever:
             score=round(cand.score, 4),
             also_in=also,
         )
+
+
+def _newest_first(date: str) -> int:
+    """Sort key putting later ISO dates first and undated articles last."""
+    digits = date[:10].replace("-", "")
+    return -int(digits) if len(digits) == 8 and digits.isdigit() else 0

@@ -14,7 +14,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Article:
-    """One news article, its raw text untouched."""
+    """One news article, its raw text untouched.
+
+    ``metadata`` holds what the loader found (``body_start``, ``format``, ``encoding``) and,
+    for stored articles, ``origin`` (the file or feed it came from), ``added``, ``updated``.
+    """
 
     id: str
     title: str
@@ -22,6 +26,9 @@ class Article:
     date: str | None = None
     author: str | None = None
     source: str | None = None
+    """The publisher or site (``"Daily Planet"``), where known."""
+    url: str | None = None
+    """The article's address on the web, where known."""
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -114,3 +121,6 @@ class IndexInfo:
     seconds: float = 0.0
     skipped: list[SkippedFile] = field(default_factory=list)
     added: int = 0
+    updated: int = 0
+    """Articles replaced in place by a newer text from the same URL."""
+    removed: int = 0

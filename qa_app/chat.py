@@ -8,14 +8,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .export import Turn, export_markdown, turn_from_answer
-from .formatting import answer_html, notice_html, plain_answer_text
+from qa.config import WebConfig
+
+from .formatting import answer_html, notice_html, plain_answer_text, question_text
 from .store import EngineStore
 
 __all__ = ["MAX_QUESTION_CHARS", "ChatHandler", "exchanges", "history_pairs", "message_text", "reply_key"]
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = WebConfig().max_question_chars
 """Longer input is a paste, not a question: it gets a polite reply instead of an answer."""
 
 Turns = dict[str, Turn]
@@ -37,13 +39,14 @@ def message_text(content: Any) -> str:
 
 
 def exchanges(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """``(question, reply)`` texts from Gradio's messages, oldest first."""
+    """``(question, reply)`` texts from Gradio's messages, oldest first (each question as
+    typed, not as its escaped bubble)."""
     pairs: list[tuple[str, str]] = []
     question: str | None = None
     for message in messages:
         text = message_text(message.get("content"))
         if message.get("role") == "user":
-            question = text
+            question = question_text(text)
         elif message.get("role") == "assistant" and question is not None:
             pairs.append((question, text))
             question = None

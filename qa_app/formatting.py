@@ -39,6 +39,10 @@ __all__ = [
     "paragraph_number",
     "paragraph_spans",
     "plain_answer_text",
+    "is_question_html",
+    "question_html",
+    "question_text",
+    "safe_url",
     "snippet_html",
     "source_card_html",
     "viewer_html",
@@ -86,6 +90,23 @@ def open_href(article_id: str, start: int | None = None, end: int | None = None)
     if start is not None and end is not None:
         params.update(start=start, end=end)
     return OPEN_PREFIX + urlencode(params)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None: only those become links
+    (never ``javascript:``, ``data:`` or a relative path)."""
+    if not url:
+        return None
+    url = url.strip()
+    return url if re.match(r"(?i)https?://[^\s/?#]+", url) and not re.search(r"[\s<>\"']", url) else None
+
+
+def _external_link(url: str, label: str) -> str:
+    """``label`` linking to ``url`` when it is a safe http(s) URL; plain text otherwise."""
+    href = safe_url(url)
+    if href is None:
+        return html.escape(label)
+    return f'<a href="{html.escape(href)}" target="_blank" rel="noopener noreferrer nofollow">{html.escape(label)}</a>'
 
 
 def _link(href: str, label_html: str, css: str, title: str) -> str:
@@ -232,6 +253,37 @@ def _understood_html(answer: Answer, asked: str) -> str:
     return f'<p class="qa-understood">Understood as: {inline(understood)}</p>'
 
 
+_QUESTION_HTML = re.compile(
+    r'<p class="qa-question">([^<>]*)(<span class="qa-question-cut">[^<>]*</span>)?</p>', re.DOTALL
+)
+
+
+def question_html(text: str, shown_chars: int) -> str:
+    """A question as its chat bubble shows it: every character as typed (HTML and Markdown
+    escaped, line breaks kept), and a long paste cut after ``shown_chars`` with a note
+    saying how much is not shown."""
+    cut = ""
+    if len(text) > shown_chars:
+        cut = f'<span class="qa-question-cut"> … ({len(text) - shown_chars:,} more characters not shown)</span>'
+        text = text[:shown_chars]
+    # Markdown is not applied inside an HTML block that has no blank line: keep one line.
+    body = html.escape(text).replace("\r", "").replace("\n", "&#10;")
+    return f'<p class="qa-question">{body}{cut}</p>'
+
+
+def question_text(message: str) -> str:
+    """The question in a bubble made by :func:`question_html` (``message`` itself otherwise)."""
+    match = _QUESTION_HTML.fullmatch(message)
+    if match is None:
+        return message
+    return html.unescape(match.group(1)) + ("…" if match.group(2) else "")
+
+
+def is_question_html(message: str) -> bool:
+    """True if ``message`` is exactly what :func:`question_html` makes (so already safe)."""
+    return _QUESTION_HTML.fullmatch(message) is not None
+
+
 def notice_html(text: str) -> str:
     """A polite reply that is not an answer (empty input, a paste that is too long...)."""
     return f'<div class="qa-reply qa-notice"><p class="qa-text">{inline(text)}</p></div>'
@@ -356,16 +408,17 @@ def viewer_html(article: Article, start: int | None = None, end: int | None = No
     lo, hi = (start, end) if start is not None and end is not None and 0 <= start < end <= len(text) else (0, 0)
     has_span = hi > 0
     paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(paragraph_spans(text), 1))
-    meta = [byline(article)]
+    meta = html.escape(byline(article))
     if article.source:
-        meta.append(f"Source: {_source_label(article.source)}")
+        source = f"Source: {_external_link(article.source, _source_label(article.source))}"
+        meta = f"{meta} · {source}" if meta else source
     where = f'<p class="qa-viewer-where">Highlighted: {location_text(article, lo, hi)}</p>' if has_span else ""
     return (
-        '<article class="qa-viewer">'
+        '<article class="qa-viewer" tabindex="-1" aria-label="Article viewer">'
         f'<header class="qa-viewer-head"><h3 class="qa-viewer-title">{html.escape(article.title)}</h3>'
-        f'<p class="qa-viewer-meta">{html.escape(" · ".join(m for m in meta if m))}</p>'
+        f'<p class="qa-viewer-meta">{meta}</p>'
         f'<p class="qa-viewer-id">Article <code>{html.escape(article.id)}</code></p>{where}</header>'
-        f'<div class="qa-viewer-body">{paragraphs}</div></article>'
+        f'<div class="qa-viewer-body" tabindex="0" role="region" aria-label="Article text">{paragraphs}</div></article>'
     )
 
 

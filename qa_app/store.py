@@ -1,4 +1,5 @@
-"""The shared engine: opened (or built) at start-up, swapped atomically when articles are added."""
+"""The shared engine: opened at start-up from the article store, swapped atomically when
+articles are added or deleted."""
 
 from __future__ import annotations
 
@@ -11,27 +12,24 @@ from pathlib import Path
 
 import qa
 
-__all__ = ["AddResult", "EngineStore", "open_engine"]
+from .uploads import safe_name
+
+__all__ = ["AddResult", "EngineStore", "RemoveResult", "open_engine"]
 
 
-def open_engine(index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print) -> qa.Engine:
-    """Load the index in ``index_dir``; build it from ``articles_dir`` if it is missing,
-    corrupt or stale (saying so through ``log``).
+def open_engine(
+    index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print, store: str | None = None
+) -> qa.Engine:
+    """Open the article store and its index (see :func:`qa.open_engine`): a store that never
+    held an article is seeded from ``articles_dir``; a missing, corrupt, stale or lagging
+    index is rebuilt or caught up from the store (saying so through ``log``).
 
-    Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when a build is
-    needed and ``articles_dir`` has no usable article.
+    Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the store must be
+    seeded and ``articles_dir`` has no usable article, and :class:`qa.StoreError` when the
+    store cannot be opened (a damaged file is named; the index is left untouched).
     """
-    try:
-        return qa.load_engine(index_dir)
-    except qa.IndexMissingError:
-        log(f"No index in {index_dir}/ yet: building it from {articles_dir}/ ...")
-    except qa.IndexLoadError as e:  # corrupt or stale
-        log(f"The index in {index_dir}/ cannot be used ({e}).\nRebuilding it from {articles_dir}/ ...")
-    info = qa.build_index(articles_dir, index_dir)
-    log(f"Indexed {info.articles} articles ({info.passages} passages) in {info.seconds:.1f} s.")
-    for skipped in info.skipped:
-        log(f"  skipped {skipped.path}: {skipped.reason}")
-    return qa.load_engine(index_dir)
+    engine = qa.open_engine(index_dir, store=store, seeds=articles_dir, log=log)
+    return engine
 
 
 @dataclass
@@ -39,8 +37,19 @@ class AddResult:
     """What adding uploaded files did. ``error`` is set when nothing could be added."""
 
     added: int = 0
+    updated: int = 0
     info: qa.IndexInfo | None = None
     skipped: list[qa.SkippedFile] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class RemoveResult:
+    """What deleting articles did. ``error`` is set when nothing was chosen."""
+
+    removed: int = 0
+    info: qa.IndexInfo | None = None
+    unknown: list[str] = field(default_factory=list)
     error: str = ""
 
 
@@ -52,8 +61,14 @@ class EngineStore:
     so a request never sees a half-updated index. Writers are serialised by a lock.
     """
 
-    def __init__(self, index_dir: Path, engine: qa.Engine) -> None:
+    def __init__(
+        self, index_dir: Path, engine: qa.Engine, staging_dir: Path | None = None, store: str | None = None
+    ) -> None:
         self.index_dir = Path(index_dir)
+        self.staging_dir = staging_dir
+        """Where uploads are staged (the app's temp folder); None: the system temp folder."""
+        self.store = store
+        """The article store's path or URL (None: the default next to the index)."""
         self._engine = engine
         self._write_lock = threading.Lock()
 
@@ -63,32 +78,45 @@ class EngineStore:
         return self._engine
 
     def add_files(self, paths: Iterable[str | Path]) -> AddResult:
-        """Add uploaded ``.txt``/``.jsonl`` files to the index and swap in the reloaded engine.
+        """Store uploaded news files, add them to the index and swap in the reloaded engine.
 
-        Files are staged under their own names, so skipped files are reported by the name
-        the user uploaded (``notes.pdf``, ``news.jsonl:3``), not by a temporary path.
+        Files are staged under their own names made safe (:func:`qa_app.uploads.safe_name`),
+        so skipped files are reported by the name the user uploaded (``notes.pdf``,
+        ``news.jsonl:3``), not by a temporary path, and a name is never used as a path.
         """
         files = [Path(p) for p in paths]
         if not files:
-            return AddResult(error="Choose one or more .txt or .jsonl files first.")
-        with self._write_lock, tempfile.TemporaryDirectory(prefix="qa-upload-") as staging:
+            return AddResult(error="Choose one or more article files first.")
+        with self._write_lock, tempfile.TemporaryDirectory(prefix="qa-upload-", dir=self.staging_dir) as staging:
             _stage(files, Path(staging))
             try:
-                info = qa.add_articles(staging, self.index_dir)
-            except qa.NoArticlesError:
-                skipped = _relative(qa.load_articles(staging).skipped, staging)
-                return AddResult(error="None of the files holds a usable article.", skipped=skipped)
+                info = qa.add_articles(staging, self.index_dir, store=self.store)
+            except qa.NoArticlesError as e:
+                return AddResult(error="None of the files holds a usable article.", skipped=_relative(e.skipped, staging))
             self._engine = qa.load_engine(self.index_dir)
-            return AddResult(added=info.added, info=info, skipped=_relative(info.skipped, staging))
+            return AddResult(
+                added=info.added, updated=info.updated, info=info, skipped=_relative(info.skipped, staging)
+            )
+
+    def remove(self, article_ids: Iterable[str]) -> RemoveResult:
+        """Delete articles from the store and the index, and swap in the reloaded engine."""
+        ids = [str(i) for i in article_ids if str(i)]
+        if not ids:
+            return RemoveResult(error="Choose one or more articles to delete first.")
+        with self._write_lock:
+            info = qa.remove_articles(ids, self.index_dir, store=self.store)
+            self._engine = qa.load_engine(self.index_dir)
+        return RemoveResult(removed=info.removed, info=info, unknown=[s.path for s in info.skipped])
 
 
 def _stage(paths: list[Path], folder: Path) -> None:
-    """Copy ``paths`` into ``folder`` under their own names (``name-2.txt`` on a clash)."""
+    """Copy ``paths`` into ``folder`` under their own safe names (``name-2.txt`` on a clash)."""
     for path in paths:
-        target, n = folder / path.name, 1
+        name = Path(safe_name(path.name))
+        target, n = folder / name, 1
         while target.exists():
             n += 1
-            target = folder / f"{path.stem}-{n}{path.suffix}"
+            target = folder / f"{name.stem}-{n}{name.suffix}"
         shutil.copyfile(path, target)
 
 

@@ -5,19 +5,33 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from .chat import ChatHandler, Turns
+from qa.config import WebConfig
+
+from .auth import Access, EditorGuard, WriteMode
+from .chat import ChatHandler, Turns, message_text
 from .examples import example_questions
-from .formatting import VIEWER_PLACEHOLDER, add_report_markdown, index_html, open_source_html
-from .store import EngineStore, open_engine
+from .formatting import (
+    VIEWER_PLACEHOLDER,
+    add_report_markdown,
+    index_html,
+    is_question_html,
+    open_source_html,
+    question_html,
+)
+from .gate import EDITOR_COOKIE, HttpGate
+from .store import AddResult, EngineStore, open_engine
+from .tempfiles import app_temp
+from .uploads import screen_uploads
 
-__all__ = ["CHAT_CONCURRENCY", "build_ui", "create_app", "launch"]
+__all__ = ["CHAT_CONCURRENCY", "ChatApp", "build_ui", "create_app", "escape_questions", "launch"]
 
 # Nothing may reach the internet: Gradio reads this whenever it would send telemetry.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -25,6 +39,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 ASSETS = Path(__file__).parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8")
 VIEWER_JS = (ASSETS / "viewer.js").read_text(encoding="utf-8")
+A11Y_JS = (ASSETS / "a11y.js").read_text(encoding="utf-8")
 
 CHAT_CONCURRENCY = 16
 """Questions answered at once; the engine is shared, read-only and thread-safe."""
@@ -44,24 +59,72 @@ CHAT_PLACEHOLDER = (
     "Answers are quoted word for word from the articles, with their sources and a confidence."
 )
 EXPORT_NAME = "article-qa-conversation.md"
+READ_ONLY_NOTE = (
+    '<p class="qa-read-only" role="status"><strong>Read-only.</strong> This server was started without an '
+    "editor credential, so articles cannot be added or changed here.</p>"
+)
+WEB = WebConfig()
+
+# Typing the editor token also stores it (URI-encoded) in a same-site session cookie, so
+# the browser's uploads to Gradio's upload route carry it (see gate.py).
+STORE_TOKEN_JS = (
+    "(token) => { document.cookie = '" + EDITOR_COOKIE + "=' + encodeURIComponent(token || '') + "
+    "'; path=/; SameSite=Strict'; return token; }"
+)
 
 
-def create_app(index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print) -> gr.Blocks:
-    """Open the index (building it from ``articles_dir`` if need be) and build the page.
+@dataclass
+class ChatApp:
+    """The page and how it is exposed; :func:`launch` serves it on ``access.host``."""
 
-    Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the index must
-    be built and ``articles_dir`` has no usable article.
+    demo: gr.Blocks
+    access: Access
+    guard: EditorGuard
+
+    def close(self) -> None:
+        self.demo.close()
+
+
+def create_app(
+    index_dir: Path,
+    articles_dir: Path,
+    log: Callable[[str], None] = print,
+    access: Access | None = None,
+    store: str | None = None,
+) -> ChatApp:
+    """Open the article store and its index and build the page: a store that never held an
+    article is seeded from ``articles_dir``; a missing or damaged index is rebuilt from the
+    store (``store``: a path or URL, None for the default next to the index).
+
+    ``access`` says where it will be served and with which credentials (default: loopback,
+    none). Raises :class:`qa.NoArticlesError` or :class:`FileNotFoundError` when the store
+    must be seeded and ``articles_dir`` has no usable article, :class:`qa.StoreError` when
+    the store cannot be opened.
     """
-    engine = open_engine(Path(index_dir), Path(articles_dir), log)
+    access = access or Access()
+    temp = app_temp()
+    if temp.removed_stale:
+        log(f"Removed {len(temp.removed_stale)} temp folder(s) left under {temp.root}/ by a run that crashed.")
+    engine = open_engine(Path(index_dir), Path(articles_dir), log, store=store)
     info = engine.info
     log(f"Index {index_dir}/: {info.articles} articles, {info.passages} passages.")
-    return build_ui(EngineStore(Path(index_dir), engine), example_questions(engine))
+    log(access.describe())
+    guard = EditorGuard(access)
+    engines = EngineStore(Path(index_dir), engine, staging_dir=temp.staging, store=store)
+    return ChatApp(build_ui(engines, example_questions(engine), guard, temp.exports), access, guard)
 
 
-def build_ui(store: EngineStore, examples: list[str]) -> gr.Blocks:
-    """The whole page, answering from ``store``'s engine and offering ``examples`` when empty."""
+def build_ui(
+    store: EngineStore, examples: list[str], guard: EditorGuard | None = None, exports_dir: Path | None = None
+) -> gr.Blocks:
+    """The whole page, answering from ``store``'s engine and offering ``examples`` when empty.
+
+    Every write handler checks ``guard`` on the server (default: the local user may write).
+    Exports go under ``exports_dir`` (default: the app's temp folder).
+    """
+    guard = guard or EditorGuard(Access())
+    exports_dir = exports_dir or app_temp().exports
     handler = ChatHandler(store)
-    exports = tempfile.TemporaryDirectory(prefix="qa-exports-")  # removed when the server exits
 
     def open_source(call: list[Any]) -> str:
         """Viewer HTML for ``[article_id, start, end]``; called by the viewer's script."""
@@ -75,7 +138,7 @@ def build_ui(store: EngineStore, examples: list[str]) -> gr.Blocks:
     def session_folder(request: gr.Request) -> Path:
         """This session's export folder (the session id is hashed: it comes from the browser)."""
         key = hashlib.sha1(str(request.session_hash).encode("utf-8")).hexdigest()[:16]
-        return Path(exports.name) / key
+        return exports_dir / key
 
     def export(messages: list[dict[str, Any]], turns: Turns, request: gr.Request) -> gr.DownloadButton:
         if not messages:
@@ -89,14 +152,31 @@ def build_ui(store: EngineStore, examples: list[str]) -> gr.Blocks:
     def forget_exports(request: gr.Request) -> None:
         shutil.rmtree(session_folder(request), ignore_errors=True)
 
-    def add(files: list[str] | None) -> tuple[str, str, None]:
-        result = store.add_files(files or [])
-        report = add_report_markdown(result.added, result.info, result.skipped, result.error)
+    def add(files: list[str] | None, token: str | None, request: gr.Request) -> tuple[str, str, None]:
+        """Add uploaded articles: editors only (checked here, whatever the page shows)."""
+        guard.require(token, request)
+        screened = screen_uploads(files or [], WEB)
+        if screened.error or (screened.refused and not screened.accepted):
+            result = AddResult(error=screened.error or "None of the files can be added.")
+        else:
+            result = store.add_files(screened.accepted)  # none at all: "choose files first"
+        skipped = [*screened.refused, *result.skipped]
+        report = add_report_markdown(result.added, result.info, skipped, result.error)
         return report, index_panel(), None
+
+    def validate_add(files: list[str] | None, token: str | None, request: gr.Request) -> list[Any]:
+        """Before queueing (HTTP 422 when refused): the editor check and the file count."""
+        count_ok = len(files or []) <= WEB.max_files_per_upload
+        return [
+            gr.validate(count_ok, "" if count_ok else f"At most {WEB.max_files_per_upload} files at once."),
+            guard.validation(token, request),
+        ]
 
     with gr.Blocks(title="Article QA", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State({})
         gr.HTML(HEADER, elem_classes="qa-header", js_on_load=None)
+        if guard.read_only:
+            gr.HTML(READ_ONLY_NOTE, elem_id="qa-read-only", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chat = _chat_interface(handler, turns, examples)
@@ -112,11 +192,29 @@ def build_ui(store: EngineStore, examples: list[str]) -> gr.Blocks:
                 gr.HTML(VIEWER_PLACEHOLDER, elem_id="qa-viewer", js_on_load=VIEWER_JS, server_functions=[open_source])
                 with gr.Accordion("Indexed articles", open=True):
                     index_view = gr.HTML(index_panel(), js_on_load=None, elem_id="qa-index")
-                with gr.Accordion("Add articles", open=False):
+                with gr.Accordion("Add articles", open=False, visible=not guard.read_only):
+                    editor_token = gr.Textbox(
+                        label="Editor token",
+                        type="password",
+                        placeholder="Needed to add or change articles",
+                        visible=guard.mode is WriteMode.TOKEN,
+                        elem_id="qa-editor-token",
+                    )
                     files, add_button, add_report = _upload_panel()
 
         chat.chatbot.change(export, [chat.chatbot, turns], download, api_visibility="private", queue=False)
-        add_button.click(add, files, [add_report, index_view, files], api_visibility="private", concurrency_limit=1)
+        editor_token.change(None, editor_token, None, js=STORE_TOKEN_JS, api_visibility="private", queue=False)
+        add_button.click(
+            add,
+            [files, editor_token],
+            [add_report, index_view, files],
+            api_name="add_articles",
+            api_description="Add articles (editors only): uploaded news files (pages, feeds, PDF, .txt, .jsonl) "
+            "and the editor token "
+            "(empty when the server allows the local user to write). Returns a Markdown report.",
+            validator=validate_add,
+            concurrency_limit=1,
+        )
         demo.load(index_panel, None, index_view, api_visibility="private", queue=False)  # as of now, not of start-up
         demo.unload(forget_exports)
     return demo
@@ -126,14 +224,14 @@ def _chat_interface(handler: ChatHandler, turns: gr.State, examples: list[str]) 
     """The chat, exposed as the ``/chat`` API; ``turns`` keeps each session's answers for export."""
     return gr.ChatInterface(
         handler.respond,
-        chatbot=gr.Chatbot(
+        chatbot=escape_questions(gr.Chatbot(
             label="Conversation",
             show_label=False,
             height="66vh",
             latex_delimiters=[],
             placeholder=CHAT_PLACEHOLDER,
             buttons=["copy"],
-        ),
+        )),
         textbox=gr.Textbox(
             placeholder="Ask a question about the articles…",
             show_label=False,
@@ -152,12 +250,36 @@ def _chat_interface(handler: ChatHandler, turns: gr.State, examples: list[str]) 
     )
 
 
+def escape_questions(chatbot: gr.Chatbot) -> gr.Chatbot:
+    """Make ``chatbot`` show each question as typed: HTML and Markdown in it escaped, a long
+    paste cut in its bubble with a note (:func:`question_html`). Wraps the instance's
+    ``postprocess`` (a subclass would make Gradio write a ``.pyi`` file next to this one)."""
+    original = chatbot.postprocess
+
+    def postprocess(value: Any) -> Any:
+        return original([_escaped_question(m) for m in value] if value else value)
+
+    chatbot.postprocess = postprocess  # type: ignore[method-assign]
+    return chatbot
+
+
+def _escaped_question(message: Any) -> Any:
+    role = message.get("role") if isinstance(message, Mapping) else getattr(message, "role", None)
+    if role != "user":
+        return message
+    content = message.get("content") if isinstance(message, Mapping) else getattr(message, "content", None)
+    text = message_text(content)
+    if is_question_html(text):
+        return {"role": "user", "content": text}
+    return {"role": "user", "content": question_html(text, WEB.shown_question_chars)}
+
+
 def _upload_panel() -> tuple[gr.File, gr.Button, gr.Markdown]:
     """File picker, button and report for adding articles to the index."""
     files = gr.File(
-        label='Articles (.txt, one per file, or .jsonl with a "text" field)',
+        label="Articles: saved web pages, RSS/Atom feeds, PDFs, .txt, or .jsonl with a \"text\" field",
         file_count="multiple",
-        file_types=[".txt", ".jsonl"],
+        file_types=list(WEB.upload_types),
         type="filepath",
     )
     return files, gr.Button("Add to the index", variant="primary", size="sm"), gr.Markdown()
@@ -170,14 +292,51 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> None:
-    """Serve ``demo`` on ``host:port`` with the queue on, locally only (no share link)."""
-    demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE).launch(
-        server_name=host,
+def theme() -> gr.themes.Base:
+    """Gradio's default look with text colours dark (or light) enough for WCAG AA: at least
+    4.5:1 against the background, for muted text and links too."""
+    return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS, font_mono=MONO_FONTS).set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        link_text_color="*primary_700",
+        link_text_color_dark="*primary_300",
+        link_text_color_hover="*primary_800",
+        link_text_color_hover_dark="*primary_200",
+        link_text_color_visited="*primary_800",
+        link_text_color_visited_dark="*primary_300",
+        link_text_color_active="*primary_800",
+        link_text_color_active_dark="*primary_200",
+        block_info_text_color="*neutral_600",
+        block_info_text_color_dark="*neutral_300",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
+    )
+
+
+def launch(app: ChatApp, port: int, *, block: bool = True) -> None:
+    """Serve ``app`` on its ``access.host`` and ``port`` with the queue on (no share link).
+
+    Direct REST calls that would skip the queue are closed (``api_open=False``); uploads
+    are capped at ``WebConfig.max_upload_bytes`` (HTTP 413 above it); the upload route and
+    the login form sit behind :class:`~qa_app.gate.HttpGate`; ``access.readers`` turns on
+    Gradio's login for reading.
+    """
+    access = app.access
+    app.demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE, api_open=False).launch(
+        server_name=access.host,
         server_port=port,
         share=False,
         prevent_thread_lock=not block,
-        theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS, font_mono=MONO_FONTS),
+        auth=list(access.readers) or None,
+        auth_message="This article archive is private: log in to read it." if access.readers else None,
+        max_file_size=WEB.max_upload_bytes,
+        app_kwargs={"middleware": [Middleware(HttpGate, guard=app.guard)]},
+        theme=theme(),
+        js=A11Y_JS,
         css=CSS,
         footer_links=["api", "settings"],
         run_history=False,

@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="qa-screenshot-") as index:
-        demo = create_app(Path(index), args.articles)
+        app = create_app(Path(index), args.articles)
         port = free_port()
-        launch(demo, "127.0.0.1", port, block=False)
+        launch(app, port, block=False)
         try:
             with browser_page(width=1440, height=1040) as page:
                 page.goto(f"http://127.0.0.1:{port}/")
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.output.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.output))
         finally:
-            demo.close()
+            app.close()
     print(f"Saved {args.output}")
     return 0
 

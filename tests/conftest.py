@@ -36,10 +36,10 @@ def live_app(seed_index):
     from qa_app.ui import create_app, launch
     from tests.support import free_port
 
-    demo = create_app(seed_index, SEEDS, log=lambda _: None)
+    app = create_app(seed_index, SEEDS, log=lambda _: None)
     port = free_port()
-    launch(demo, "127.0.0.1", port, block=False)
+    launch(app, port, block=False)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
-        demo.close()
+        app.close()

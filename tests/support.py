@@ -28,3 +28,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+SEED_FACTS = [
+    ("Who is the Foreign Ministry spokesperson?", "Lim Soo-suk"),
+    ("Where did the briefing take place?", "Government Complex Seoul"),
+    ("What treaty did North Korea sign with the Soviet Union?", "1961"),
+    ("Who is the Japanese Chief Cabinet Secretary?", "Yoshimasa Hayashi"),
+    ("What will Pyongyang and Moscow build across the Tumen River?", "bridge"),
+    ("What car did Kim and Putin ride in?", "Aurus"),
+    ("Who wrote the Korea Herald article?", "Son Ji-hyoung"),
+    ("When was the article published?", "June 20, 2024"),
+    ("Which news agency released the pact?", "Korean Central News Agency"),
+    ("Where did Kim and Putin sign the pact?", "Pyongyang"),
+    ("What does Seoul view the military technology cooperation as?", "violation of United Nations resolutions"),
+    ("Which article of the UN Charter was cited?", "Article 51"),
+    ("Where did Kim and Putin tour the garden?", "Kumsusan State Guest House"),
+    ("In which war could Russia assure North Korea's support?", "Ukraine"),
+    ("When did South Korea express serious concern?", "Thursday"),
+]
+"""Questions the seed articles answer, with a fact the short answer must hold."""
+
+SEED_FOLLOW_UPS = [
+    ("Who is the Foreign Ministry spokesperson?", "What is his title?", "spokesperson"),
+    ("Who is the Foreign Ministry spokesperson?", "Where did the briefing take place?", "Government Complex"),
+    ("What treaty did North Korea sign with the Soviet Union?", "In which year was it signed?", "1961"),
+]
+"""(first question, follow-up, fact the follow-up's answer must hold)."""

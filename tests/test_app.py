@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import app
+import qa_app.tempfiles
 import qa_app.ui
 from tests.support import SEEDS
 
@@ -34,9 +35,12 @@ def test_main_serves_the_existing_index(
     seed_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     launched: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(qa_app.ui, "launch", lambda demo, host, port: launched.append((demo, host, port)))
+    cleanups: list[bool] = []
+    monkeypatch.setattr(qa_app.ui, "launch", lambda chat_app, port: launched.append((chat_app, port)))
+    monkeypatch.setattr(qa_app.tempfiles, "cleanup", lambda: cleanups.append(True))  # the tests' own app lives on
     assert app.main(["--index", str(seed_index), "--articles", str(SEEDS), "--port", "7999"]) == 0
-    ((demo, host, port),) = launched
-    assert (host, port) == ("127.0.0.1", 7999)
+    ((chat_app, port),) = launched
+    assert (chat_app.access.host, port) == ("127.0.0.1", 7999)
     assert "2 articles" in capsys.readouterr().out
-    assert "/chat" in {f"/{d.api_name}" for d in demo.fns.values() if d.api_name}
+    assert "/chat" in {f"/{d.api_name}" for d in chat_app.demo.fns.values() if d.api_name}
+    assert cleanups == [True]  # the temp folder is removed when the server stops

@@ -73,7 +73,7 @@ def test_add_articles_embeds_only_the_new_ones(tmp_path):
     index = tmp_path / "index"
     qa.build_index(SEEDS / "000_61fa93c29d891d97.txt", index)
     before = qa.load_engine(index)
-    old_vectors = before.data.dense.reconstruct_n(0, before.data.dense.ntotal)
+    old_vectors = before.data.dense.base.reconstruct_n(0, before.data.dense.ntotal)
 
     extra = tmp_path / "extra.jsonl"
     extra.write_text(
@@ -85,7 +85,9 @@ def test_add_articles_embeds_only_the_new_ones(tmp_path):
     info = qa.add_articles(extra, index)
     assert info.added == 2 and info.articles == 3
     after = qa.load_engine(index)
-    assert np.array_equal(after.data.dense.reconstruct_n(0, len(old_vectors)), old_vectors)
+    # The old vectors are untouched; only the new articles' passages were embedded.
+    assert np.array_equal(after.data.dense.base.reconstruct_n(0, len(old_vectors)), old_vectors)
+    assert after.data.dense.ntotal == len(old_vectors) + len(after.data.dense.delta) and len(after.data.dense.delta) >= 2
     assert after.article("000_61fa93c29d891d97~2").title == "Same id"
     answer = after.ask("How much did the Tumen River bridge cost?")
     assert answer.found and "10 million dollars" in answer.text

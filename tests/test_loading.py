@@ -17,7 +17,7 @@ def test_seed_headers_are_parsed_and_text_kept_raw():
     assert first.date == "2024-06-20"
     assert first.text == (SEEDS / "000_61fa93c29d891d97.txt").read_text(encoding="utf-8")
     assert first.text[first.metadata["body_start"] :].startswith("South Korea on Thursday")
-    assert first.source.endswith("000_61fa93c29d891d97.txt")
+    assert first.metadata["origin"].endswith("000_61fa93c29d891d97.txt") and first.metadata["format"] == "text"
 
     second = articles["004_c75256f9babe0d3c"]
     # No headline: the lead sentence, not the date marker or the doubled photo caption.
@@ -49,8 +49,8 @@ def test_jsonl_keeps_extra_fields_as_metadata(tmp_path):
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     result = load_articles(path)
     a, b = result.articles
-    assert (a.id, a.title, a.date, a.author, a.source) == ("x1", "T1", "2020-01-01", "A", "http://e/1")
-    assert a.metadata["section"] == "World" and a.metadata["url"] == "http://e/1"
+    assert (a.id, a.title, a.date, a.author, a.url) == ("x1", "T1", "2020-01-01", "A", "http://e/1")
+    assert a.metadata["section"] == "World" and a.metadata["origin"] == f"{path}:1"
     assert b.title == "Second article text."
     assert not result.skipped
 
@@ -73,13 +73,14 @@ def test_bad_files_are_reported_and_skipped(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     result = load_articles(tmp_path)
-    assert sorted(a.id for a in result.articles) == ["good", "j1"]
+    assert sorted(a.id for a in result.articles) == ["good", "j1", "latin1"]
     reasons = {Path(s.path).name: s.reason for s in result.skipped}
     assert reasons["empty.txt"] == "empty file"
     assert "binary" in reasons["binary.txt"]
-    assert "UTF-8" in reasons["latin1.txt"]
+    latin1 = next(a for a in result.articles if a.id == "latin1")
+    assert latin1.text == "Café au lait." and latin1.metadata["encoding"] == "cp1252"
     assert "Permission denied" in reasons["locked.txt"]
-    assert "not a .txt or .jsonl" in reasons["notes.pdf"]
+    assert "unreadable PDF" in reasons["notes.pdf"]
     assert "invalid JSON" in reasons["broken.jsonl:2"]
     assert "text" in reasons["broken.jsonl:3"]
 

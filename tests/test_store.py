@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import qa
 from qa_app.store import EngineStore, open_engine
-from tests.support import SPOKESPERSON_QUESTION
+from tests.support import SEEDS, SPOKESPERSON_QUESTION
 
 NEW_ARTICLE = (
     "Harbour bridge reopens after repairs\n"
@@ -28,39 +27,43 @@ def store(seed_index: Path, tmp_path: Path) -> EngineStore:
     return EngineStore(index, qa.load_engine(index))
 
 
+def _damage_manifest(index: Path) -> None:
+    (qa.index_info(index).path / "manifest.json").write_text("{", encoding="utf-8")
+
+
+def _make_stale(index: Path) -> None:
+    manifest = qa.index_info(index).path / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps(data | {"format": 0}), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
-    ("error", "said"),
+    ("damage", "said"),
     [
-        (qa.IndexMissingError("no index"), "No index in"),
-        (qa.IndexCorruptError("manifest.json is truncated"), "cannot be used (manifest.json is truncated)"),
-        (qa.IndexStaleError("built with another model"), "cannot be used (built with another model)"),
+        (lambda index: shutil.rmtree(index), "No index in"),
+        (_damage_manifest, "cannot be used (index file"),
+        (_make_stale, "cannot be used (index"),
     ],
+    ids=["missing", "corrupt", "stale"],
 )
-def test_open_engine_builds_or_rebuilds_from_the_articles(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: Exception, said: str
-) -> None:
-    loads: list[Path] = []
-    builds: list[tuple[Any, Any]] = []
-
-    def load_engine(index_dir: Path) -> str:
-        loads.append(index_dir)
-        if len(loads) == 1:
-            raise error
-        return "engine"
-
-    def build_index(articles: Path, index_dir: Path) -> qa.IndexInfo:
-        builds.append((articles, index_dir))
-        return qa.IndexInfo(index_dir, 2, 10, "m", 1, "flat", "", seconds=0.5,
-                            skipped=[qa.SkippedFile("x.pdf", "not a .txt or .jsonl file")])  # fmt: skip
-
-    monkeypatch.setattr(qa, "load_engine", load_engine)
-    monkeypatch.setattr(qa, "build_index", build_index)
+def test_open_engine_seeds_an_empty_store_and_rebuilds_from_the_store(tmp_path: Path, damage, said: str) -> None:
+    index = tmp_path / "idx"
     messages: list[str] = []
-    assert open_engine(tmp_path / "idx", tmp_path / "arts", log=messages.append) == "engine"
-    assert builds == [(tmp_path / "arts", tmp_path / "idx")]
-    assert said in messages[0] and "from" in messages[0]
-    assert "Indexed 2 articles (10 passages)" in messages[1]
-    assert "skipped x.pdf: not a .txt or .jsonl file" in messages[2]
+    engine = open_engine(index, SEEDS, log=messages.append)
+    assert len(engine.articles()) == 2
+    assert any("Seeded the article store" in m for m in messages) and any("No index in" in m for m in messages)
+
+    store = EngineStore(index, engine)
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "bridge.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    assert store.add_files([tmp_path / "up" / "bridge.txt"]).added == 1
+
+    damage(index)
+    messages.clear()
+    engine = open_engine(index, tmp_path / "seeds-not-used", log=messages.append)
+    assert said in messages[0] and "article store" in messages[0]
+    assert {a.id for a in engine.articles()} == {"000_61fa93c29d891d97", "004_c75256f9babe0d3c", "bridge"}
+    assert "Alma Ferreira" in engine.ask("Who led the repair crew of the harbour bridge?").text
 
 
 def test_open_engine_without_articles_raises(tmp_path: Path) -> None:
@@ -83,6 +86,7 @@ def test_added_articles_are_answered_at_once_and_skips_are_reported(store: Engin
     assert result.error == "" and result.added == 1
     assert result.info is not None and result.info.articles == old.info.articles + 1
     assert sorted(s.path for s in result.skipped) == ["empty.txt", "more.jsonl:1", "more.jsonl:2", "notes.pdf"]
+    assert dict((s.path, s.reason) for s in result.skipped)["notes.pdf"].startswith("unreadable PDF")
     assert all(s.reason for s in result.skipped)
     assert store.engine is not old
     answer = store.engine.ask("Who led the repair crew of the harbour bridge?")
@@ -99,6 +103,18 @@ def test_adding_nothing_usable_changes_nothing(store: EngineStore, tmp_path: Pat
     assert [(s.path, s.reason) for s in result.skipped] == [("bad.jsonl:1", 'no "text" field with text in it')]
     assert store.engine is old
     assert store.add_files([]).error.startswith("Choose one or more")
+
+
+def test_delete_from_the_app_store_is_answered_at_once(store: EngineStore, tmp_path: Path) -> None:
+    (tmp_path / "bridge.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    assert store.add_files([tmp_path / "bridge.txt"]).added == 1
+    old = store.engine
+    result = store.remove(["bridge", "ghost"])
+    assert (result.removed, result.unknown) == (1, ["ghost"])
+    assert "bridge" not in {a.id for a in store.engine.articles()}
+    assert not store.engine.ask("Who led the repair crew of the harbour bridge?").found
+    assert old.article("bridge")  # a request that holds the old engine finishes with it
+    assert store.remove([]).error
 
 
 def test_uploads_with_the_same_name_are_both_kept(store: EngineStore, tmp_path: Path) -> None:

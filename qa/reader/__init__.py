@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,21 +111,29 @@ class Reader:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
         model.eval()
         if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch deprecates eager quantisation for torchao; it still works
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         return cls(model, tokenizer, record, calibration, path)
 
-    def read(self, question: str, passages: Sequence[str], batch_size: int = 16) -> list[SpanScore | None]:
+    def read(
+        self, question: str, passages: Sequence[str], *, max_len: int | None = None, batch_size: int = 16
+    ) -> list[SpanScore | None]:
         """The best answer span of each passage (offsets into that passage) with its
-        score and the passage's no-answer score; None for an empty passage."""
+        score and the passage's no-answer score; None for an empty passage.
+
+        ``max_len`` is the window size in tokens (default: the one trained with); longer
+        passages are read in windows overlapping by the trained stride."""
         if not passages:
             return []
         import torch
 
-        enc = encode(self.tokenizer, [question] * len(passages), passages, self.max_len, self.stride)
+        enc = encode(self.tokenizer, [question] * len(passages), passages, max_len or self.max_len, self.stride)
         ids = enc["input_ids"]
         n = len(ids)
         starts: list[np.ndarray] = [None] * n  # type: ignore[list-item]

@@ -68,7 +68,9 @@ def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
     from ..answering import FEATURES
 
     rows = []
-    for e in questions:
+    for n, e in enumerate(questions, 1):
+        if n % 100 == 0:
+            print(f"asked {n}/{len(questions)}", flush=True)
         reading = engine.answerer.read(e.question)
         if reading.best is None:
             continue
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--answerable", type=int, default=400, help="answerable held-out questions to ask")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--limit", type=int, default=0, help="ask at most this many questions (a quick check; 0 = all)")
     args = ap.parse_args(argv)
 
     import qa
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     record = json.loads((args.model / "reader.json").read_text(encoding="utf-8"))
     articles, questions = held_out_questions(record, args.data, args.answerable, args.seed)
+    if args.limit:
+        questions = random.Random(args.seed).sample(questions, min(args.limit, len(questions)))
     reader = Reader.load(args.model, calibrated=False)
     with tempfile.TemporaryDirectory() as tmp:
         qa.build_index(articles, tmp)

@@ -81,7 +81,7 @@ def load_squad(path: str | Path, refused_titles: frozenset[str]) -> list[tuple[s
         title = art.get("title", "")
         if _norm_title(title) in refused_titles:
             raise DevSplitError(f"{path}: article {title!r} belongs to the SQuAD 2.0 dev split; it may not be used for training")
-        source = art.get("source", default_source)
+        source = art.get("source") or default_source
         examples = []
         for p in art["paragraphs"]:
             ctx = p["context"]

@@ -289,10 +289,11 @@ def main(argv=None) -> int:
     decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in ("bias", "LayerNorm"))]
     nodecay = [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in ("bias", "LayerNorm"))]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}], lr=args.lr)
-    plan = []
-    for ep in range(math.ceil(args.epochs)):
-        plan += batches(feats, args.batch, random.Random(args.seed + ep))
     total = args.steps or int(len(feats) * args.epochs / args.batch)
+    plan, ep = [], 0
+    while len(plan) < total:  # one seeded shuffle per epoch
+        plan += batches(feats, args.batch, random.Random(args.seed + ep))
+        ep += 1
     plan = plan[:total]
     warm = max(1, int(total * args.warmup))
     budget = args.max_minutes * 60
@@ -375,6 +376,7 @@ def main(argv=None) -> int:
         "train_examples": dict(Counter(e.kind for e in train_ex)),
         "train_sources": dict(Counter(e.source for e in train_ex)),
         "train_titles": sorted({t for t, _, _ in train_arts}),
+        "train_titles_by_source": {s: sorted({t for t, src, _ in train_arts if src == s}) for s in sorted({a[1] for a in train_arts})},
         "held_out_titles": sorted({t for t, _, _ in held_arts}),
         "train_seconds": round(train_seconds),
         "threads": args.threads,

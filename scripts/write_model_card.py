@@ -1,0 +1,77 @@
+"""Write qa/reader/MODEL_CARD.md from the training and calibration records.
+
+    python scripts/write_model_card.py [--figures FILE]
+
+The numbers come from ``qa/reader/model/reader.json`` (what ``qa.reader.train`` did) and
+``calibration.json`` (what ``qa.reader.calibrate`` measured); ``--figures`` adds a
+Markdown file of public figures (``bench/eval_squad.py``'s output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READER = ROOT / "qa" / "reader"
+LICENCES = {
+    "squad2-train-sample": "CC BY-SA 4.0",
+    "squadshifts-new_wiki": "CC BY 4.0",
+    "squadshifts-amazon": "CC BY 4.0 (third-party review text)",
+    "squadshifts-reddit": "CC BY 4.0 (third-party text)",
+    "tydiqa-en-train": "Apache-2.0",
+    "tydiqa-en-dev": "Apache-2.0",
+    "fairytaleqa": "Apache-2.0 (texts public domain)",
+    "covidqa": "Apache-2.0 (papers mostly CC BY)",
+    "squad11-train-trunc": "CC BY-SA 4.0",
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--figures", type=Path, help="Markdown with the public figures")
+    args = ap.parse_args()
+    record = json.loads((READER / "model" / "reader.json").read_text(encoding="utf-8"))
+    cal = json.loads((READER / "model" / "calibration.json").read_text(encoding="utf-8"))
+    a = record["arguments"]
+    training = "\n".join([
+        "| setting | value |", "|---|---|",
+        f"| windows | {a['max_len']} tokens, stride {a['stride']}; contexts cropped to {a['crop_chars']} characters around the answer |",
+        f"| optimiser | AdamW, lr {a['lr']}, weight decay 0.01, batch {a['batch']}, warm-up {a['warmup']:.0%}, linear decay over the time budget |",
+        f"| frozen | {record['frozen']} (CPU time) |",
+        f"| steps | {record['steps']} of {record['planned_steps']} planned ({record['steps'] * a['batch']:,} windows of {record['train_windows']:,}) |",
+        f"| time | {record['train_seconds'] / 60:.0f} min on {record['threads']} CPU cores (a shared 2-core machine), seed {a['seed']} |",
+        f"| reproduce the same steps | `--steps {record['steps']}` instead of `--max-minutes` |",
+    ])  # fmt: skip
+    sources = "\n".join(f"| {s} | {LICENCES.get(s, '?')} | {n:,} |" for s, n in sorted(record["train_sources"].items()))
+    kinds = ", ".join(f"{k} {n:,}" for k, n in record["train_examples"].items())
+    held = record.get("held_out_closed", {})
+    figures = ["### Held out, closed setting (the passage given), at the plain no-answer rule", "",
+               "| kind | n | token F1 (answerable) | declined |", "|---|---|---|---|"]  # fmt: skip
+    for kind, f in held.items():
+        figures.append(f"| {kind} | {f['n']} | {f.get('f1_if_answered', '–')} | {f['declined']:.1%} |")
+    figures += ["", "### Calibration (held-out articles, open setting: the whole engine)", "",
+                f"{sum(cal['questions'].values())} questions ({', '.join(f'{k} {n}' for k, n in cal['questions'].items())}) "
+                f"over {cal['articles']} held-out articles. Logistic regression of "
+                f"{', '.join(cal['features'])} on \"right\" ({cal['right_means']}); five-fold out-of-fold figures:", "",
+                "| measure | value |", "|---|---|",
+                f"| threshold (max SQuAD 2.0 F1) | {cal['threshold']} |",
+                f"| SQuAD 2.0 F1 at the threshold | {cal['cv_squad2_f1']} (always declining: {cal['always_decline_f1']}) |",
+                f"| expected calibration error | {cal['cv_expected_calibration_error']} |",
+                *(f"| declined, {k} | {v:.1%} |" for k, v in cal["declined_share_by_kind"].items())]  # fmt: skip
+    if args.figures:
+        figures += ["", args.figures.read_text(encoding="utf-8").strip()]
+    titles = record.get("train_titles_by_source") or {"all": record["train_titles"]}
+    listing = "\n".join(f"- **{s}** ({len(t)}): " + "; ".join(t) for s, t in sorted(titles.items()))
+    size_mb = (READER / "model" / "model.safetensors").stat().st_size / 2**20
+    template = (READER / "MODEL_CARD.template.md").read_text(encoding="utf-8")
+    card = template.format(size_mb=f"{size_mb:.0f}", training=training, sources=sources, kinds=kinds,
+                           figures="\n".join(figures), titles=listing)  # fmt: skip
+    (READER / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    print(f"wrote {READER / 'MODEL_CARD.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
