@@ -508,7 +508,7 @@ NOTES = """\
   into it) overlapping the question's gold paragraph.
 - **Methods.** *ours* is `engine.search(q, 5)` / `engine.ask(q)`: query embedding, FAISS and BM25
   candidates, fusion, duplicate folding and best-sentence reranking; `ask()` adds the trained
-  reader (`qa/reader`, int8 on the CPU) reading the top passages' windows in one batch, so
+  reader (`qa/reader`, fp32 on the CPU) reading the top passages' windows in one batch, so
   `search()` is the reader-off figure of the same run. The IVF rows are the same engine with the index `faiss_index="auto"` builds past
   `ivf_threshold` (200,000 passages by default; IVF-PQ past 5M) and the HNSW row with
   `faiss_index="hnsw"`, each trained on the same vectors (the default below the threshold

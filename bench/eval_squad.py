@@ -158,7 +158,7 @@ def closed_setting(engine: Engine, questions: list[dict]) -> dict:
     em = f1 = 0.0
     declined_unans = declined_ans = 0
     for q in questions:
-        span = reader.read(q["question"], [q["context"]], max_len=engine.config.reader_max_tokens)[0]
+        span = reader.read(q["question"], [q["context"]])[0]
         answered = span is not None and span.margin > 0
         short = q["context"][span.start : span.end] if answered else ""
         golds = q["answers"] if q["answerable"] else [""]

@@ -164,7 +164,7 @@ class Answerer:
             return reading
         reading.windows = [self._window(c) for c in top]
         texts = [self.data.texts[w.cand.article][w.start : w.end] for w in reading.windows]
-        reading.spans = self.reader.read(reader_question, texts, max_len=self.config.reader_max_tokens)
+        reading.spans = self.reader.read(reader_question, texts)
         scored = [(i, s) for i, s in enumerate(reading.spans) if s is not None]
         if not scored:
             return reading
@@ -194,7 +194,8 @@ class Answerer:
         question = (question or "")[:MAX_QUESTION_CHARS]
         if not terms(question):
             return Answer(text=EMPTY_QUESTION, found=False, citations=[], passages=[], question=question.strip())
-        asked = metadata.asked_field(question)
+        turn = _last_turn(history)
+        asked = metadata.asked_field(question, turn.question if turn else None)
         if asked:
             return self._about_article(question.strip(), asked, history)
         reading = self.read(question, history)

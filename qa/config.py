@@ -44,11 +44,11 @@ class Config:
     # Answering (the reader's answer / no-answer threshold lives in its calibration.json).
     reader_passages: int = 3
     """How many top passages the reader reads (its time grows with each)."""
-    reader_window_chars: int = 600
+    reader_window_chars: int = 500
     """A longer passage is read only around its sentence most like the question."""
-    reader_max_tokens: int = 192
-    """Tokens per reader window (question included): one window holds a whole
-    ``reader_window_chars`` passage, so each passage costs one forward pass."""
+    reader_quantize: bool = False
+    """Run the reader's linear layers in int8: about twice as fast on the CPU, but it
+    cost 8 of 120 held-out answers (61 vs 69 right) when measured."""
     max_answer_chars: int = 400
     """Longest supporting extract shown with the short answer."""
 

@@ -13,27 +13,40 @@ from .types import Article
 
 __all__ = ["asked_field", "header_span"]
 
+# "it", "this", "the article", "the Korea Herald story": the article itself, not a book
+# or a treaty the article talks about (those are content questions for the reader).
+_THIS = r"(?:it|this|that|(?:the|this|that)\s+(?:[\w'’.-]+\s+){0,4}?(?:article|story|report|piece|column|op-ed|news))\b"
 _FIELDS: list[tuple[str, re.Pattern[str]]] = [
     ("author", re.compile(
-        r"\bwho (wrote|authored|penned|reported|is the (author|writer|reporter) of)\b"
-        r"|\b(author|byline|writer|reporter)s? of (the|this|that) (article|story|report|piece)\b"
-        r"|\bwho is the (author|writer|reporter)\b|\bwhose byline\b", re.I)),
+        rf"\bwho\s+(?:wrote|authored|penned|reported)\s+{_THIS}"
+        rf"|\b(?:author|byline|writer|reporter)s?\s+of\s+{_THIS}|\bwhose\s+byline\b", re.I)),
     ("date", re.compile(
-        r"\bwhen (was|were) (it|this|that|the|these|they)\b[^?]*\b(published|written|posted|released|dated)\b"
-        r"|\b(publication|published|publishing) date\b|\bwhat (date|day) was (it|this|the [\w ]+) (published|written|posted)\b", re.I)),
+        rf"\b(?:when|what\s+(?:date|day))\s+(?:was|were|is)\s+{_THIS}\s*(?:first\s+)?(?:published|written|posted|released|dated)\b"
+        rf"|\b(?:publication|publishing)\s+date\s+of\s+{_THIS}", re.I)),
     ("source", re.compile(
-        r"\b(which|what) (outlet|newspaper|paper|publication|publisher|site|website|news agency|news outlet|media outlet)\b"
-        r"|\bwho published\b|\bwhere was (it|this|the [\w ]+) published\b", re.I)),
+        rf"\b(?:which|what)\s+(?:outlet|newspaper|paper|publication|publisher|site|website|news\s+agency|news\s+outlet|media)\s+"
+        rf"(?:published|ran|carried|wrote|reported)\s+{_THIS}"
+        rf"|\bwho\s+published\s+{_THIS}|\bwhere\s+was\s+{_THIS}\s*published\b", re.I)),
 ]  # fmt: skip
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
-def asked_field(question: str) -> str | None:
+_NAMES_ARTICLE = re.compile(r"\b(article|story|report|piece|column|op-ed|news)\b", re.I)
+
+
+def asked_field(question: str, previous_question: str | None = None) -> str | None:
     """``"author"``, ``"date"`` or ``"source"`` when the question asks about the article
-    itself rather than its content; None otherwise."""
+    itself rather than its content; None otherwise.
+
+    On a follow-up that says only "it" ("When was it published?"), "it" is the article
+    when the previous question was about the article too, and otherwise whatever the
+    previous question was about (a book, a treaty), which the reader answers.
+    """
     for name, pattern in _FIELDS:
         if pattern.search(question):
+            if previous_question and not _NAMES_ARTICLE.search(question) and not asked_field(previous_question):
+                return None
             return name
     return None
 

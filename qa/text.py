@@ -25,8 +25,8 @@ STOPWORDS = frozenset(
 )
 
 # Stems of words that give a question its form rather than its topic ("when did it take
-# place", "what is his name", "in which year"): an answer need not repeat them, and the
-# question type (qa.answering.question_type) already says what kind of answer they want.
+# place", "what is his name", "in which year"): an answer need not repeat them, so they
+# neither make a question self-contained nor count as unexplained by the passages.
 QUESTION_FORM = frozenset(
     "take place happen occur locat call name known refer mean type kind year date time day "
     "month centuri decad amount percentag exampl".split()

@@ -11,6 +11,8 @@ SEEDS = ROOT / "seeds"
 SPOKESPERSON_QUESTION = "Who is the Foreign Ministry spokesperson?"
 TREATY_QUESTION = "What treaty did North Korea sign with the Soviet Union?"
 PLACES_QUESTION = "Where did Kim and Putin tour?"
+HAYASHI_QUESTION = "Who is the Japanese Chief Cabinet Secretary?"
+BRIDGE_QUESTION = "What will Pyongyang and Moscow build across the Tumen River?"
 
 SEED_QUESTIONS = [
     SPOKESPERSON_QUESTION,
@@ -18,7 +20,7 @@ SEED_QUESTIONS = [
     TREATY_QUESTION,
     "Who is the Japanese Chief Cabinet Secretary?",
     "What will Pyongyang and Moscow build across the Tumen River?",
-    "What did Kim give Putin?",
+    "What car did Kim and Putin ride in?",
 ]
 """Questions the seed articles answer."""
 

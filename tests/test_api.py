@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import qa
-from tests.support import PLACES_QUESTION, SPOKESPERSON_QUESTION, TREATY_QUESTION
+from tests.support import BRIDGE_QUESTION, HAYASHI_QUESTION, SPOKESPERSON_QUESTION
 
 gradio_client = pytest.importorskip("gradio_client")
 
-QUESTIONS = (SPOKESPERSON_QUESTION, TREATY_QUESTION, PLACES_QUESTION)
+QUESTIONS = (SPOKESPERSON_QUESTION, HAYASHI_QUESTION, BRIDGE_QUESTION)
 
 
 def expected_quotes(engine: qa.Engine) -> dict[str, str]:

@@ -80,11 +80,11 @@ class Reader:
         self._lock = threading.Lock()  # torch's CPU kernels already use every core
 
     @classmethod
-    def load(cls, path: str | Path = MODEL_DIR, *, quantize: bool = True, calibrated: bool = True) -> "Reader":
+    def load(cls, path: str | Path = MODEL_DIR, *, quantize: bool = False, calibrated: bool = True) -> "Reader":
         """Load the reader in ``path``, checking its files and weight hash first.
 
-        ``quantize`` runs the linear layers in int8 (about twice as fast on CPU, same
-        answers within rounding). Raises :class:`ReaderModelError` naming a missing or
+        ``quantize`` runs the linear layers in int8 (about twice as fast on the CPU, a
+        little less accurate: see :attr:`qa.Config.reader_quantize`). Raises :class:`ReaderModelError` naming a missing or
         damaged file and how to retrain.
         """
         path = Path(path)
