@@ -143,7 +143,7 @@ def test_payloads_in_questions_titles_bylines_and_urls_render_as_text(page: Page
         open_source(page, reply)
         viewer = page.locator("#qa-viewer")
         expect(viewer.locator(".qa-viewer-title")).to_have_text(XSS_TITLE)
-        expect(viewer.locator(".qa-viewer-meta")).to_contain_text(f"Source: {XSS_URL}")
+        expect(viewer.locator(".qa-viewer-meta")).to_contain_text(f"URL: {XSS_URL}")
         assert viewer.locator("a[href^='javascript']").count() == 0
         assert page.locator("img[src='x']").count() == 0
         assert page.locator("script:has-text('__xss')").count() == 0
