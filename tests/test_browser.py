@@ -35,13 +35,16 @@ def _unavailable(error: BaseException) -> NoReturn:
 def page() -> Iterator[Page]:
     try:
         from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import expect
     except ImportError as e:
         _unavailable(e)
+    expect.set_options(timeout=30_000)  # the page loads slowly while the 2 shared cores are busy
     with ExitStack() as stack:
         try:
             opened = stack.enter_context(browser_page())
         except (RuntimeError, PlaywrightError) as e:
             _unavailable(e)
+        opened.set_default_timeout(30_000)
         yield opened
 
 
