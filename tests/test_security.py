@@ -115,6 +115,8 @@ def test_every_handler_is_classified_and_every_write_one_refuses_when_read_only(
         config = httpx.get(f"{url}config", timeout=60).json()
         handlers = {d["api_name"]: d for d in config["dependencies"] if d.get("backend_fn")}
         ours = {name for name in handlers if not GRADIO_CHAT_INTERNALS.fullmatch(name)}
+        unlisted = ours - set(READ_APIS) - set(WRITE_APIS)
+        assert not unlisted, f"list {sorted(unlisted)} in qa_app.ui.READ_APIS or WRITE_APIS (writes: guard.require)"
         assert ours == set(READ_APIS) | set(WRITE_APIS)
         for api_name in WRITE_APIS:
             fn = handlers[api_name]
