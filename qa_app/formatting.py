@@ -416,11 +416,11 @@ def viewer_html(article: Article, start: int | None = None, end: int | None = No
         meta = f"{meta} · {original_link(article)}" if meta else original_link(article)
     where = f'<p class="qa-viewer-where">Highlighted: {location_text(article, lo, hi)}</p>' if has_span else ""
     return (
-        '<article class="qa-viewer">'
+        '<article class="qa-viewer" tabindex="-1" aria-label="Article viewer">'
         f'<header class="qa-viewer-head"><h3 class="qa-viewer-title">{html.escape(article.title)}</h3>'
         f'<p class="qa-viewer-meta">{meta}</p>'
         f'<p class="qa-viewer-id">Article <code>{html.escape(article.id)}</code></p>{where}</header>'
-        f'<div class="qa-viewer-body">{paragraphs}</div></article>'
+        f'<div class="qa-viewer-body" tabindex="0" role="region" aria-label="Article text">{paragraphs}</div></article>'
     )
 
 

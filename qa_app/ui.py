@@ -40,6 +40,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 ASSETS = Path(__file__).parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8")
 VIEWER_JS = (ASSETS / "viewer.js").read_text(encoding="utf-8")
+A11Y_JS = (ASSETS / "a11y.js").read_text(encoding="utf-8")
 
 CHAT_CONCURRENCY = 16
 """Questions answered at once; the engine is shared, read-only and thread-safe."""
@@ -387,6 +388,31 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def theme() -> gr.themes.Base:
+    """Gradio's default look with text colours dark (or light) enough for WCAG AA: at least
+    4.5:1 against the background, for muted text and links too."""
+    return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS, font_mono=MONO_FONTS).set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        link_text_color="*primary_700",
+        link_text_color_dark="*primary_300",
+        link_text_color_hover="*primary_800",
+        link_text_color_hover_dark="*primary_200",
+        link_text_color_visited="*primary_800",
+        link_text_color_visited_dark="*primary_300",
+        link_text_color_active="*primary_800",
+        link_text_color_active_dark="*primary_200",
+        block_info_text_color="*neutral_600",
+        block_info_text_color_dark="*neutral_300",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
+    )
+
+
 def launch(app: ChatApp, port: int, *, block: bool = True) -> None:
     """Serve ``app`` on its ``access.host`` and ``port`` with the queue on (no share link).
 
@@ -405,7 +431,8 @@ def launch(app: ChatApp, port: int, *, block: bool = True) -> None:
         auth_message="This article archive is private: log in to read it." if access.readers else None,
         max_file_size=WEB.max_upload_bytes,
         app_kwargs={"middleware": [Middleware(HttpGate, guard=app.guard)]},
-        theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS, font_mono=MONO_FONTS),
+        theme=theme(),
+        js=A11Y_JS,
         css=CSS,
         footer_links=["api", "settings"],
         run_history=False,

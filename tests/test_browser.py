@@ -3,8 +3,10 @@ quote, and the article viewer. Skips (saying why) only when no browser can be st
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlparse
@@ -12,8 +14,10 @@ from urllib.parse import urlparse
 import pytest
 
 import qa
+from qa_app.auth import Access
 from qa_app.browser import ask, browser_page, open_source
-from tests.support import SPOKESPERSON_QUESTION
+from qa_app.ui import create_app, launch
+from tests.support import ROOT, SEEDS, SPOKESPERSON_QUESTION, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -70,3 +74,118 @@ def test_ask_a_seed_question_and_check_its_source(page: Page, live_app: str, eng
         page.screenshot(path=str(shot), full_page=True)
         print(f"screenshot of the failure: {shot}")
         raise
+
+
+# --- hardening and accessibility, in the real browser ----------------------------------
+
+XSS_TITLE = "<img src=x onerror=\"window.__xss='title'\">Ferry fares"
+XSS_AUTHOR = "<script>window.__xss='byline'</script>Eve"
+XSS_URL = "javascript:window.__xss='url'"
+XSS_QUESTION = "<img src=x onerror=\"window.__xss='question'\"> Who said ferry fares will double?"
+XSS_ARTICLE = {
+    "id": "ferry",
+    "title": XSS_TITLE,
+    "author": XSS_AUTHOR,
+    "url": XSS_URL,
+    "date": "2024-06-21",
+    "text": "Harbour spokesperson Odile Varga said on Monday that ferry fares will double from March.\n"
+    "The harbour office gave no reason for the rise in ferry fares.",
+}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _axe_source() -> str:
+    """axe-core's script (scripts/install-axe.sh puts it in .venv/npm); skips if absent."""
+    path = Path(os.environ.get("QA_AXE") or ROOT / ".venv/npm/node_modules/axe-core/axe.min.js")
+    if not path.is_file():
+        reason = f"axe-core is not installed at {path} (run scripts/install-axe.sh; it needs npm)"
+        print(reason)
+        pytest.skip(reason)
+    return path.read_text(encoding="utf-8")
+
+
+@contextmanager
+def _serve(index: Path, access: Access) -> Iterator[str]:
+    app = create_app(index, SEEDS, log=lambda _: None, access=access)
+    port = free_port()
+    launch(app, port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+
+
+def _axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(content=_axe_source())
+    result = page.evaluate(f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})")
+    return [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}: {v['nodes'][0].get('failureSummary', '')}"
+        for v in result["violations"]
+    ]
+
+
+def test_payloads_in_questions_titles_bylines_and_urls_render_as_text(page: Page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(json.dumps(XSS_ARTICLE) + "\n", encoding="utf-8")
+    index = tmp_path / "index"
+    qa.build_index(articles, index)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    with _serve(index, Access()) as url:
+        page.goto(url)
+        expect(page.locator("#qa-index li").first).to_contain_text(XSS_TITLE)  # the list shows it as text
+        reply = ask(page, XSS_QUESTION)
+        expect(page.locator(".qa-question").last).to_have_text(XSS_QUESTION)
+        expect(reply.locator(".qa-source-title").first).to_have_text(XSS_TITLE)
+        expect(reply.locator(".qa-source-meta").first).to_contain_text(f"By {XSS_AUTHOR}")
+        open_source(page, reply)
+        viewer = page.locator("#qa-viewer")
+        expect(viewer.locator(".qa-viewer-title")).to_have_text(XSS_TITLE)
+        expect(viewer.locator(".qa-viewer-meta")).to_contain_text(f"Source: {XSS_URL}")
+        assert viewer.locator("a[href^='javascript']").count() == 0
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("script:has-text('__xss')").count() == 0
+        assert page.evaluate("() => window.__xss") is None and dialogs == []
+
+
+def test_keyboard_reaches_sources_and_viewer_and_axe_finds_no_violations(page: Page, live_app: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(live_app)
+    reply = ask(page, SPOKESPERSON_QUESTION)
+    page.locator("#qa-question textarea").focus()
+    for _ in range(60):  # Shift+Tab back from the question box into the reply
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("() => !!document.activeElement.closest('.qa-reply a[href^=\"#qa-open?\"]')"):
+            break
+    else:
+        pytest.fail("no source link in the reply can be reached with the keyboard")
+    page.keyboard.press("Enter")
+    expect(page.locator("#qa-viewer mark").first).to_be_visible()
+    page.wait_for_function("() => !!document.activeElement.closest('#qa-viewer')", timeout=10_000)  # focus moved
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.classList.contains('qa-viewer-body')")  # scrollable by keys
+    expect(reply.locator(".qa-source-title").first).to_be_visible()
+    page.wait_for_timeout(500)  # let Gradio's fade-in animations finish before measuring colours
+    violations = _axe_violations(page)
+    assert violations == [], "\n".join(violations)
+
+
+@pytest.mark.parametrize("access", [Access(host="0.0.0.0"), Access(host="0.0.0.0", editor_token="a-long-editor-token")])
+def test_read_only_and_editor_pages_pass_axe(page: Page, seed_index: Path, access: Access) -> None:
+    from playwright.sync_api import expect
+
+    with _serve(seed_index, access) as url:
+        page.goto(url)
+        expect(page.locator("#qa-index li").first).to_be_visible()
+        if access.editor_token:
+            page.get_by_text("Add articles").click()
+            expect(page.get_by_label("Editor token")).to_be_visible()
+        else:
+            expect(page.locator("#qa-read-only")).to_contain_text("Read-only")
+            assert page.get_by_text("Add articles").count() == 0
+        page.wait_for_timeout(500)
+        violations = _axe_violations(page)
+        assert violations == [], "\n".join(violations)

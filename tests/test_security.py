@@ -170,3 +170,31 @@ def test_reading_login_is_required_and_failures_are_limited(seed_index: Path, tm
 def test_short_editor_tokens_are_refused() -> None:
     with pytest.raises(ValueError, match="at least"):
         Access(host="0.0.0.0", editor_token="secret")
+
+
+def test_twenty_readers_keep_getting_answers_while_an_editor_uploads(seed_index: Path, tmp_path: Path) -> None:
+    gradio_client = pytest.importorskip("gradio_client")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support import SPOKESPERSON_QUESTION
+
+    with serving(seed_index, tmp_path, Access(host="0.0.0.0", editor_token=TOKEN)) as (url, index):
+        uploads = [
+            upload(url, f"ferry-{i}.txt", NEW_ARTICLE.replace("Monday", f"day {i}").encode(), {"X-Editor-Token": TOKEN})
+            for i in range(3)
+        ]
+        files = [file_data(r.json()[0], f"ferry-{i}.txt") for i, r in enumerate(uploads)]
+
+        def read(_: int) -> str:
+            return gradio_client.Client(url, verbose=False).predict(SPOKESPERSON_QUESTION, api_name="/chat")
+
+        with ThreadPoolExecutor(max_workers=21) as pool:
+            readers = [pool.submit(read, i) for i in range(20)]
+            editor = pool.submit(call, url, "add_articles", [files, TOKEN])
+            replies = [r.result(timeout=300) for r in readers]
+            status, event, payload = editor.result(timeout=300)
+        assert all("Lim Soo-suk" in reply and "<mark>" in reply for reply in replies)
+        assert (status, event) == (200, "complete") and "Added 3 articles" in payload[0]
+        assert {"ferry-0", "ferry-1", "ferry-2"} <= set(archive(index))
+        after = gradio_client.Client(url, verbose=False).predict("Who said ferry fares will double?", api_name="/chat")
+        assert "Odile Varga" in after
