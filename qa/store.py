@@ -425,6 +425,27 @@ def _is_db_error(e: BaseException) -> bool:
     return isinstance(e, psycopg.Error)
 
 
+class _Autocommit:
+    """sqlite3 in autocommit mode with explicit BEGIN; commit/rollback end it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def cursor(self) -> sqlite3.Cursor:
+        return self._c.cursor()
+
+    def commit(self) -> None:
+        if self._c.in_transaction:
+            self._c.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._c.in_transaction:
+            self._c.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._c.close()
+
+
 def open_store(location: str | Path) -> ArticleStore:
     """Open (creating if need be) the store at a path or URL (see the module docstring).
 
@@ -452,28 +473,7 @@ def open_store(location: str | Path) -> ArticleStore:
             "Restore the file from a backup, or move it away to start an empty store."
         ) from e
 
-    class _Autocommit:
-        """sqlite3 in autocommit mode with explicit BEGIN; commit/rollback end it."""
-
-        def __init__(self, conn: sqlite3.Connection) -> None:
-            self._c = conn
-
-        def cursor(self) -> sqlite3.Cursor:
-            return self._c.cursor()
-
-        def commit(self) -> None:
-            if self._c.in_transaction:
-                self._c.execute("COMMIT")
-
-        def rollback(self) -> None:
-            if self._c.in_transaction:
-                self._c.execute("ROLLBACK")
-
-        def close(self) -> None:
-            self._c.close()
-
-    store = ArticleStore(str(path), _Autocommit(conn), "sqlite")
-    return store
+    return ArticleStore(str(path), _Autocommit(conn), "sqlite")
 
 
 def _open_postgresql(url: str) -> ArticleStore:

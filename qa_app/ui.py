@@ -215,12 +215,13 @@ def build_ui(
 
     with gr.Blocks(title="Article QA", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State({})
-        since, until, sources = _filter_inputs(store.engine.sources())
         gr.HTML(HEADER, elem_classes="qa-header", js_on_load=None)
         if guard.read_only:
             gr.HTML(READ_ONLY_NOTE, elem_id="qa-read-only", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
+                with gr.Accordion("Filter articles: dates and sources", open=False, elem_id="qa-filters"):
+                    since, until, sources = _filter_inputs(store.engine.sources())
                 chat = _chat_interface(handler, turns, examples, [since, until, sources])
                 download = gr.DownloadButton(
                     "Export conversation (Markdown)",
@@ -301,13 +302,13 @@ def _delete_choices(engine: Any) -> list[tuple[str, str]]:
 
 
 def _filter_inputs(sources: list[str]) -> tuple[gr.Textbox, gr.Textbox, gr.Dropdown]:
-    """The chat's article filters (rendered by the chat, under it): a date range and sources."""
-    since = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="any date", render=False, elem_id="qa-since")
-    until = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="any date", render=False, elem_id="qa-until")
+    """The chat's article filters: a date range and sources (rendered here, used by the chat)."""
+    with gr.Row():
+        since = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="any date", elem_id="qa-since")
+        until = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="any date", elem_id="qa-until")
     picked = gr.Dropdown(
-        label="Sources", choices=sources, value=[], multiselect=True, render=False, elem_id="qa-sources",
-        info="Empty: every source",
-    )  # fmt: skip
+        label="Sources", choices=sources, value=[], multiselect=True, elem_id="qa-sources", info="Empty: every source"
+    )
     return since, until, picked
 
 
@@ -333,9 +334,8 @@ def _chat_interface(
             elem_id="qa-question",
         ),
         additional_inputs=[turns, *filters],
-        additional_inputs_accordion=gr.Accordion("Filter articles: dates and sources", open=False),
         additional_outputs=[turns],
-        examples=[[q, None, "", "", []] for q in examples] or None,
+        examples=[[q, None, None, None, None] for q in examples] or None,  # None: chips, not a table
         api_name="chat",
         api_description="Answer a question from the indexed articles: HTML with the quoted answer, its "
         "numbered sources and confidence, or related passages when not found. Optional filters: from and to "

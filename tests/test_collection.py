@@ -15,7 +15,7 @@ import pytest
 import qa
 from qa.cli import main as cli
 from qa.store import default_store_location, open_store
-from tests.support import ROOT, SEEDS, SPOKESPERSON_QUESTION
+from tests.support import ROOT, SEEDS
 
 BRIDGE = (
     "Harbour bridge reopens after repairs\n"
