@@ -409,11 +409,10 @@ def viewer_html(article: Article, start: int | None = None, end: int | None = No
     spans = paragraph_spans(text, _body_start(article)) or paragraph_spans(text)
     paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(spans, 1))
     meta = html.escape(byline(article))
-    if article.source:
-        source = f"Source: {_external_link(article.source, _source_label(article.source))}"
-        meta = f"{meta} · {source}" if meta else source
-    if original_link(article):
-        meta = f"{meta} · {original_link(article)}" if meta else original_link(article)
+    for label, value in (("Source", article.source), ("URL", article.url)):
+        if value:
+            shown = f"{label}: {_external_link(value, _source_label(value))}"
+            meta = f"{meta} · {shown}" if meta else shown
     where = f'<p class="qa-viewer-where">Highlighted: {location_text(article, lo, hi)}</p>' if has_span else ""
     return (
         '<article class="qa-viewer" tabindex="-1" aria-label="Article viewer">'

@@ -26,7 +26,9 @@ def expected_quotes(engine: qa.Engine) -> dict[str, str]:
 
 
 def ask(url: str, question: str) -> str:
-    return gradio_client.Client(url, verbose=False).predict(question, api_name="/chat")
+    # A generous timeout: 20 clients each fetch the page config on a 2-core machine that is busy.
+    client = gradio_client.Client(url, verbose=False, httpx_kwargs={"timeout": 120})
+    return client.predict(question, api_name="/chat")
 
 
 def test_chat_endpoint_returns_the_answer_with_its_sources(live_app: str, engine: qa.Engine) -> None:

@@ -209,10 +209,10 @@ def test_article_url_is_a_link_in_cards_and_viewer_only_for_http() -> None:
     web = dataclasses.replace(ARTICLE, url="https://www.example.com/2024/06/20/talks?x=1&y=2")
     link = 'href="https://www.example.com/2024/06/20/talks?x=1&amp;y=2" target="_blank" rel="noopener noreferrer nofollow"'
     assert link in source_card_html(1, web, START, END)
-    assert link in viewer_html(web) and "Original: example.com/2024/06/20/talks?x=1&amp;y=2 ↗" in viewer_html(web)
+    assert link in viewer_html(web)
     for bad in ("javascript:alert(1)", "file:///etc/passwd", "//evil.example.com/x"):
         unsafe = dataclasses.replace(ARTICLE, url=bad)
-        assert bad not in source_card_html(1, unsafe, START, END) and "Original:" not in viewer_html(unsafe)
+        assert bad not in source_card_html(1, unsafe, START, END) and f'href="{bad}' not in viewer_html(unsafe)
 
 
 def test_viewer_splits_a_highlight_across_paragraphs() -> None:
