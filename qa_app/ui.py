@@ -60,6 +60,13 @@ CHAT_PLACEHOLDER = (
     "Answers are quoted word for word from the articles, with their sources and a confidence."
 )
 EXPORT_NAME = "article-qa-conversation.md"
+READ_APIS = ("chat", "export", "index_panel", "forget_exports")
+"""Handlers (by API name) that do not change the archive."""
+WRITE_APIS = ("add_articles",)
+"""Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
+``validator=`` with ``EditorGuard.validation``. Every handler of this page (Gradio's chat
+internals aside) must be listed in one of the two: a test checks, and tries every write
+one over raw HTTP."""
 READ_ONLY_NOTE = (
     '<p class="qa-read-only" role="status"><strong>Read-only.</strong> This server was started without an '
     "editor credential, so articles cannot be added or changed here.</p>"
@@ -377,8 +384,9 @@ def _upload_panel() -> tuple[gr.File, gr.Button, gr.Markdown]:
         file_count="multiple",
         file_types=list(WEB.upload_types),
         type="filepath",
+        elem_id="qa-upload",
     )
-    return files, gr.Button("Add to the index", variant="primary", size="sm"), gr.Markdown()
+    return files, gr.Button("Add to the index", variant="primary", size="sm"), gr.Markdown(elem_id="qa-add-report")
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -192,3 +193,24 @@ def test_read_only_and_editor_pages_pass_axe(page: Page, seed_index: Path, acces
         page.wait_for_timeout(500)
         violations = _axe_violations(page)
         assert violations == [], "\n".join(violations)
+
+
+def test_an_editor_adds_an_article_through_the_page_with_the_token(page: Page, seed_index: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    story = tmp_path / "ferry.txt"
+    story.write_text("Ferry fares to double\nHarbour spokesperson Odile Varga said ferry fares will double.\n")
+    with _serve(index, Access(host="0.0.0.0", editor_token="a-long-editor-token")) as url:
+        page.goto(url)
+        page.get_by_text("Add articles").click()
+        page.get_by_label("Editor token").fill("not-the-token")
+        page.locator("#qa-upload input[type=file]").set_input_files(str(story))  # the upload route refuses it
+        expect(page.locator("#qa-upload")).not_to_contain_text("ferry.txt", timeout=5_000)
+        page.get_by_label("Editor token").fill("a-long-editor-token")
+        page.locator("#qa-upload input[type=file]").set_input_files(str(story))
+        expect(page.locator("#qa-upload")).to_contain_text("ferry.txt")
+        page.get_by_role("button", name="Add to the index").click()
+        expect(page.locator("#qa-add-report")).to_contain_text("Added 1 article")
+        expect(page.locator("#qa-index")).to_contain_text("Ferry fares to double")

@@ -7,6 +7,7 @@ server binds, not on where a client connects from), over a private copy of the s
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,6 +98,30 @@ def test_off_localhost_without_a_credential_every_write_is_refused(seed_index: P
             joined = join_queue(url, add_fn_index(url), [[], token])
             assert joined.status_code == 422 and "read-only" in joined.text
         assert httpx.post(f"{url}gradio_api/run/add_articles", json={"data": [[], ""]}, timeout=30).status_code == 404
+        assert archive(index) == before
+
+
+GRADIO_CHAT_INTERNALS = re.compile(r"_.*|lambda(_\d+)?|unnamed(_\d+)?|js_fn|load_example|example_clicked|option_clicked")
+"""Handlers gr.ChatInterface makes for itself; they only move the conversation around."""
+
+
+def test_every_handler_is_classified_and_every_write_one_refuses_when_read_only(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    from qa_app.ui import READ_APIS, WRITE_APIS
+
+    with serving(seed_index, tmp_path, Access(host="0.0.0.0")) as (url, index):
+        before = archive(index)
+        config = httpx.get(f"{url}config", timeout=60).json()
+        handlers = {d["api_name"]: d for d in config["dependencies"] if d.get("backend_fn")}
+        ours = {name for name in handlers if not GRADIO_CHAT_INTERNALS.fullmatch(name)}
+        unlisted = ours - set(READ_APIS) - set(WRITE_APIS)
+        assert not unlisted, f"list {sorted(unlisted)} in qa_app.ui.READ_APIS or WRITE_APIS (writes: guard.require)"
+        assert ours == set(READ_APIS) | set(WRITE_APIS)
+        for api_name in WRITE_APIS:
+            fn = handlers[api_name]
+            joined = join_queue(url, fn["id"], [None] * len(fn["inputs"]))
+            assert joined.status_code == 422 and "read-only" in joined.text, api_name
         assert archive(index) == before
 
 
@@ -194,3 +219,18 @@ def test_twenty_readers_keep_getting_answers_while_an_editor_uploads(seed_index:
         assert {"ferry-0", "ferry-1", "ferry-2"} <= set(archive(index))
         _, _, after = call(url, "chat", ["Who said ferry fares will double?", "", "", []])
         assert "Odile Varga" in after[0]
+
+
+def test_write_handlers_refuse_by_themselves_without_their_validators(seed_index: Path, tmp_path: Path) -> None:
+    import gradio as gr
+
+    from qa_app.ui import WRITE_APIS
+
+    app = create_app(seed_index, SEEDS, log=lambda _: None, access=Access(host="0.0.0.0"))
+    try:
+        for fn in app.demo.fns.values():
+            if fn.api_name in WRITE_APIS:
+                with pytest.raises(gr.Error, match="read-only"):
+                    fn.fn(*[None] * len(fn.inputs), request=None)
+    finally:
+        app.close()
