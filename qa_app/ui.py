@@ -60,9 +60,9 @@ CHAT_PLACEHOLDER = (
     "Answers are quoted word for word from the articles, with their sources and a confidence."
 )
 EXPORT_NAME = "article-qa-conversation.md"
-READ_APIS = ("chat", "export", "index_panel", "forget_exports")
+READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete")
 """Handlers (by API name) that do not change the archive."""
-WRITE_APIS = ("add_articles",)
+WRITE_APIS = ("add_articles", "remove_articles")
 """Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
 ``validator=`` with ``EditorGuard.validation``. Every handler of this page (Gradio's chat
 internals aside) must be listed in one of the two: a test checks, and tries every write
@@ -193,6 +193,9 @@ def build_ui(
         note = delete_question_markdown(titles)
         return gr.update(visible=True), note
 
+    def cancel_delete() -> tuple[dict[str, Any], str]:
+        return gr.update(visible=False), "Nothing was deleted."
+
     def delete(ids: list[str] | None, token: str | None, request: gr.Request) -> tuple[Any, ...]:
         """Step two: delete the chosen articles (editors only: checked here, whatever the page shows)."""
         guard.require(token, request)
@@ -280,10 +283,7 @@ def build_ui(
             concurrency_limit=1,
         )
         delete_button.click(ask_to_delete, picker, [confirm_row, delete_report], api_visibility="private", queue=False)
-        cancel_button.click(
-            lambda: (gr.update(visible=False), "Nothing was deleted."), None, [confirm_row, delete_report],
-            api_visibility="private", queue=False,
-        )  # fmt: skip
+        cancel_button.click(cancel_delete, None, [confirm_row, delete_report], api_visibility="private", queue=False)
         confirm_button.click(
             delete,
             [picker, editor_token],
