@@ -20,12 +20,13 @@ from .config import Config
 from .embedding import Embedder
 from .engine import Engine, _checked_embedder, _info, load_engine
 from .index import (
-    IndexData,
+    IndexLayout,
     IndexLoadError,
     IndexMissingError,
     bind_state,
     build_lock,
     read_index,
+    read_layout,
     write_index,
     write_segment,
 )
@@ -81,7 +82,7 @@ def _no_articles_message(source: object, loaded: LoadResult) -> str:
 # --- keeping the index in step with the store --------------------------------------------
 
 
-def _rebuild(index_dir: Path, store: ArticleStore, config: Config, *, progress: bool = False, source=None) -> IndexData:
+def _rebuild(index_dir: Path, store: ArticleStore, config: Config, *, progress: bool = False, source=None) -> IndexLayout:
     """A full build of the index from every stored article (caller holds the lock)."""
     seq = store.last_seq()
     articles = list(store.articles())
@@ -93,14 +94,14 @@ def _rebuild(index_dir: Path, store: ArticleStore, config: Config, *, progress: 
         index_dir, articles, Embedder(config.model), config, progress=progress, source=source,
         store_id=store.store_id, store_seq=seq,
     )  # fmt: skip
-    return read_index(index_dir)
+    return read_layout(index_dir)
 
 
-def _live_numbers(data: IndexData) -> dict[str, int]:
+def _live_numbers(data: IndexLayout) -> dict[str, int]:
     return {data.articles[i]["id"]: i for i in data.live_articles()}
 
 
-def _needs_compaction(data: IndexData, config: Config) -> bool:
+def _needs_compaction(data: IndexLayout, config: Config) -> bool:
     removed = 0 if data.live is None else int(len(data.live) - data.live.sum())
     churn = data.segment_passages + removed
     total = max(1, len(data.passages))
@@ -109,7 +110,7 @@ def _needs_compaction(data: IndexData, config: Config) -> bool:
     )
 
 
-def _catch_up(index_dir: Path, data: IndexData, store: ArticleStore, embedder: Embedder) -> IndexData:
+def _catch_up(index_dir: Path, data: IndexLayout, store: ArticleStore, embedder: Embedder) -> IndexLayout:
     """Apply the store's changes after the index's ``store_seq`` as one incremental write."""
     seq = store.last_seq()
     changed = store.changed_since(data.state.store_seq or 0)
@@ -118,14 +119,13 @@ def _catch_up(index_dir: Path, data: IndexData, store: ArticleStore, embedder: E
     live = _live_numbers(data)
     remove = [live[i] for i in changed if i in live]
     add = store.get_many(changed)
-    write_segment(data, add, embedder, remove=remove, store_seq=seq)
-    data = read_index(index_dir)
+    data = write_segment(data, add, embedder, remove=remove, store_seq=seq)
     if _needs_compaction(data, data.config):
         data = _rebuild(index_dir, store, data.config)
     return data
 
 
-def _synced(index_dir: Path, store: ArticleStore, log: Log = _quiet, config: Config | None = None) -> IndexData:
+def _synced(index_dir: Path, store: ArticleStore, log: Log = _quiet, config: Config | None = None) -> IndexLayout:
     """The index in ``index_dir``, brought in step with ``store`` (the caller holds the lock).
 
     Missing, corrupt, stale or built from another store: rebuilt from the store. Behind
@@ -133,7 +133,7 @@ def _synced(index_dir: Path, store: ArticleStore, log: Log = _quiet, config: Con
     """
     config = config or Config()
     try:
-        data = read_index(index_dir)
+        data = read_layout(index_dir)
         embedder = _embedder(data)
     except IndexMissingError:
         log(f"No index in {index_dir}/: building it from the article store {store.location} ...")
@@ -142,7 +142,7 @@ def _synced(index_dir: Path, store: ArticleStore, log: Log = _quiet, config: Con
         log(f"The index in {index_dir}/ cannot be used ({e}).\nRebuilding it from the article store {store.location} ...")
         model_config = config
         try:
-            model_config = read_index(index_dir).config  # keep the model it was built with
+            model_config = read_layout(index_dir).config  # keep the model it was built with
         except IndexLoadError:
             pass
         return _rebuild(index_dir, store, model_config)
@@ -199,7 +199,7 @@ def build_index(
             index_dir, list(db.articles()), embedder, config, progress=progress, source=_source_name(articles),
             store_id=db.store_id, store_seq=result.seq,
         )  # fmt: skip
-        data = read_index(index_dir)
+        data = read_layout(index_dir)
     skipped = loaded.skipped + _duplicates(result.duplicates)
     return _info(data, seconds=round(time.perf_counter() - t0, 3), skipped=skipped, added=len(result.added))
 
@@ -297,7 +297,7 @@ def rebuild_index(
     index_dir = Path(index_dir)
     with build_lock(index_dir), _opened(store, index_dir) as db:
         try:
-            config = read_index(index_dir).config
+            config = read_layout(index_dir).config
         except IndexLoadError:
             config = Config()
         if model:
@@ -328,29 +328,36 @@ def open_engine(
     with build_lock(index_dir), _opened(store, index_dir) as db:
         if db.last_seq() == 0:
             _seed(index_dir, db, seeds, log)
-        _synced(index_dir, db, log)
+        layout = _synced(index_dir, db, log)
+        try:
+            return load_engine(index_dir)
+        except IndexLoadError as e:  # damaged inside a file of the right size: seen only on loading
+            log(f"The index in {index_dir}/ cannot be used ({e}).\nRebuilding it from the article store "
+                f"{db.location} ...")  # fmt: skip
+            _rebuild(index_dir, db, layout.config)
     return load_engine(index_dir)
 
 
-def _adopt(data: IndexData, store: ArticleStore, log: Log) -> IndexData:
+def _adopt(data: IndexLayout, store: ArticleStore, log: Log) -> IndexLayout:
     """Move the articles of an index into a store that never held any (an index from
     before the article store, or whose store file was lost): its uploads may live only
     there. The caller holds the lock."""
-    articles = [data.article(i) for i in data.live_articles()]
+    full = read_index(data.path.parent)
+    articles = [full.article(i) for i in full.live_articles()]
     result = store.ingest(articles)
     log(f"Moved the {len(result.added)} articles of the index in {data.path.parent}/ into the article store "
         f"{store.location}.")  # fmt: skip
     if result.duplicates:  # the index held the same text twice: the store keeps it once
         return _rebuild(data.path.parent, store, data.config)
     bind_state(data, store.store_id, result.seq)
-    return read_index(data.path.parent)
+    return read_layout(data.path.parent)
 
 
 def _seed(index_dir: Path, db: ArticleStore, seeds: str | Path | None, log: Log) -> None:
     """Fill a store that never held an article from ``seeds``, unless the index has
     articles of its own (then :func:`_synced` moves those into the store)."""
     try:
-        if read_index(index_dir).live_articles():
+        if read_layout(index_dir).live_articles():
             return
     except IndexLoadError:
         pass
@@ -368,7 +375,7 @@ def _seed(index_dir: Path, db: ArticleStore, seeds: str | Path | None, log: Log)
 _EMBEDDERS: dict[tuple[str, float], Embedder] = {}
 
 
-def _embedder(data: IndexData) -> Embedder:
+def _embedder(data: IndexLayout) -> Embedder:
     """The index's model, checked against its fingerprint; loaded once per process for
     a model that has not changed on disk since."""
     name = data.manifest["model"]

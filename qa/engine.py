@@ -15,14 +15,14 @@ import numpy as np
 from .answering import Answerer
 from .config import Config
 from .embedding import Embedder
-from .index import IndexData, IndexMissingError, IndexStaleError, read_index
+from .index import IndexData, IndexLayout, IndexMissingError, IndexStaleError, read_index, read_layout
 from .retrieval import Retriever
 from .types import Answer, Article, IndexInfo, Passage
 
 __all__ = ["Engine", "load_engine", "index_info"]
 
 
-def _info(data: IndexData, **extra) -> IndexInfo:
+def _info(data: IndexLayout, **extra) -> IndexInfo:
     m = data.manifest
     return IndexInfo(
         path=data.path,
@@ -38,10 +38,10 @@ def _info(data: IndexData, **extra) -> IndexInfo:
 
 def index_info(index_dir: str | Path = "embeddings") -> IndexInfo:
     """Describe the index in ``index_dir`` without loading its model."""
-    return _info(read_index(Path(index_dir)))
+    return _info(read_layout(Path(index_dir)))
 
 
-def _checked_embedder(data: IndexData, model: str | None) -> Embedder:
+def _checked_embedder(data: IndexLayout, model: str | None) -> Embedder:
     built_with = data.manifest["model"]
     if model and model != built_with:
         raise IndexStaleError(

@@ -35,7 +35,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -55,12 +55,14 @@ __all__ = [
     "IndexCorruptError",
     "IndexStaleError",
     "IndexData",
+    "IndexLayout",
     "IndexState",
     "build_lock",
     "bind_state",
     "write_index",
     "write_segment",
     "read_index",
+    "read_layout",
     "resolve_version",
     "search_dense",
 ]
@@ -429,8 +431,8 @@ class IndexState:
 
 
 @dataclass
-class IndexData:
-    """A loaded index: the build, its segments and removals. Read-only once loaded.
+class IndexLayout:
+    """What an index holds, without its search structures: enough to write to it.
 
     Article and passage numbers run over the build and then each segment. Removed
     articles stay in ``articles`` (numbers never shift) but are off in ``live``.
@@ -439,10 +441,7 @@ class IndexData:
     path: Path
     manifest: dict
     articles: list[dict]
-    texts: Texts
     passages: np.ndarray
-    dense: DenseIndex
-    lexical: Lexical
     state: IndexState = field(default_factory=IndexState)
     live: np.ndarray | None = None
     """One bool per passage: False for passages of removed articles (None: none removed)."""
@@ -467,6 +466,16 @@ class IndexData:
     @property
     def segment_passages(self) -> int:
         return sum(int(s["passages"]) for s in self.state.segments)
+
+
+@dataclass(kw_only=True)
+class IndexData(IndexLayout):
+    """A loaded index: its layout plus texts and the dense and lexical search structures.
+    Read-only once loaded."""
+
+    texts: Texts
+    dense: DenseIndex
+    lexical: Lexical
 
     def article(self, i: int) -> Article:
         meta = self.articles[i]
@@ -677,20 +686,20 @@ def write_index(
 
 
 def write_segment(
-    data: IndexData,
+    data: IndexLayout,
     articles: list[Article],
     embedder: Embedder,
     *,
     remove: Iterable[int] = (),
     store_seq: int | None = None,
-) -> IndexState:
+) -> IndexLayout:
     """Add ``articles`` and remove the article numbers ``remove``, in one atomic step.
 
     The new articles go to a new segment folder inside the live version (only they are
     chunked and embedded; nothing else is rewritten), then ``STATE.json`` is replaced to
     list it, the removals and ``store_seq``. A write killed before that replacement
     leaves the index as it was. The caller holds :func:`build_lock` and ``data`` is the
-    live version, freshly read under it.
+    live version, freshly read under it. Returns the index's layout after the write.
     """
     version = data.path
     state = IndexState(list(data.state.segments), list(data.state.removed), data.state.store_id, data.state.store_seq)
@@ -714,9 +723,9 @@ def write_segment(
             np.save(building / "vectors.npy", vectors.astype(np.float32))
             (building / "terms.json").write_text(json.dumps(passage_terms, ensure_ascii=False), encoding="utf-8")
             files = {p.name: p.stat().st_size for p in sorted(building.iterdir())}
-            _fsync_tree(building)
+            # Not fsynced: the store is the durable copy. A segment damaged by a power loss
+            # fails read_layout's size and count checks, and the index is rebuilt from the store.
             os.rename(building, version / name)
-            _fsync_dir(version)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
@@ -725,10 +734,30 @@ def write_segment(
     if store_seq is not None:
         state.store_seq = store_seq
     _write_state(version, state)
-    return state
+    return _with_state(data, state, articles, rows if articles else None)
 
 
-def bind_state(data: IndexData, store_id: str, store_seq: int) -> None:
+def _with_state(data: IndexLayout, state: IndexState, added: list[Article], rows: np.ndarray | None) -> IndexLayout:
+    """``data`` after a write: ``added`` appended (their passage ``rows`` numbered from 0),
+    ``state`` in force. What :func:`read_layout` would now read, without reading it."""
+    articles = data.articles + [_article_meta(a) for a in added]
+    passages = data.passages
+    if rows is not None and len(rows):
+        rows = np.array(rows, dtype=np.int64)
+        rows[:, 0] += len(data.articles)
+        passages = np.concatenate([np.asarray(passages), rows])
+    return IndexLayout(data.path, data.manifest, articles, passages, state, _live(state, len(articles), passages))
+
+
+def _live(state: IndexState, n_articles: int, passages: np.ndarray) -> np.ndarray | None:
+    if not state.removed:
+        return None
+    removed = np.zeros(n_articles, dtype=bool)
+    removed[[i for i in state.removed if 0 <= i < n_articles]] = True
+    return ~removed[np.asarray(passages[:, 0])]
+
+
+def bind_state(data: IndexLayout, store_id: str, store_seq: int) -> None:
     """Record that ``data`` (the live version, under :func:`build_lock`) holds the store's
     changes up to ``store_seq``."""
     state = IndexState(list(data.state.segments), list(data.state.removed), store_id, store_seq)
@@ -769,7 +798,7 @@ def _damaged_bm25_file(folder: Path) -> str:
     return "bm25"
 
 
-def _read_state(version: Path, manifest: dict, corrupt) -> IndexState:
+def _read_state(version: Path, corrupt: Callable[[str, str], IndexCorruptError]) -> IndexState:
     path = version / STATE
     if not path.exists():  # an index from before the article store
         return IndexState()
@@ -788,47 +817,62 @@ def _read_state(version: Path, manifest: dict, corrupt) -> IndexState:
     return state
 
 
-def _read_segment(version: Path, seg: dict, corrupt) -> tuple[list[dict], TextStore, np.ndarray, np.ndarray, list]:
-    folder = version / seg["name"]
-    for name, size in seg["files"].items():
+def _check_sizes(folder: Path, files: dict[str, int], prefix: str, corrupt) -> None:
+    for name, size in files.items():
         path = folder / name
         if not path.exists():
-            raise corrupt(f"{seg['name']}/{name}", "missing")
+            raise corrupt(prefix + name, "missing")
         if path.stat().st_size != size:
-            raise corrupt(f"{seg['name']}/{name}", f"truncated or altered ({path.stat().st_size} bytes, expected {size})")
-    current = ""
-    try:
-        current = "articles.jsonl"
-        with open(folder / current, encoding="utf-8") as f:
-            articles = [json.loads(line) for line in f]
-        current = "text_offsets.npy"
-        offsets = np.load(folder / current)
-        current = "texts.bin"
-        texts = TextStore(np.fromfile(folder / current, dtype=np.uint8), offsets)
-        current = "passages.npy"
-        passages = np.load(folder / current)
-        current = "vectors.npy"
-        vectors = np.load(folder / current)
-        current = "terms.json"
-        passage_terms = json.loads((folder / current).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise corrupt(f"{seg['name']}/{current}", f"unreadable ({e})") from e
-    if not (len(articles) == len(texts) == seg["articles"]) or not (
-        len(passages) == len(vectors) == len(passage_terms) == seg["passages"]
-    ):
-        raise corrupt(seg["name"], "inconsistent (its files disagree on the number of articles or passages)")
-    return articles, texts, passages, vectors, passage_terms
+            raise corrupt(prefix + name, f"truncated or altered ({path.stat().st_size} bytes, expected {size})")
 
 
-def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
-    """Load the live index version, checking every file; raises an :class:`IndexLoadError`."""
-    index_dir = Path(index_dir)
-    version = resolve_version(index_dir)
+def _corrupt_in(version: Path, index_dir: Path) -> Callable[[str, str], IndexCorruptError]:
     hint = rebuild_hint(index_dir if version != index_dir else version)
 
     def corrupt(name: str, why: str) -> IndexCorruptError:
         return IndexCorruptError(f"index file {version / name} is {why}; {hint}")
 
+    return corrupt
+
+
+_BUILDS: dict[tuple[str, int], tuple[list[dict], np.ndarray]] = {}
+"""Parsed article lists and passage spans of builds, by folder: a build never changes
+after it is published (folder names are unique), so repeated writes skip re-reading it."""
+
+
+def _read_build(version: Path, manifest: dict, corrupt) -> tuple[list[dict], np.ndarray]:
+    key = (str(version.resolve()), (version / "articles.jsonl").stat().st_mtime_ns)
+    cached = _BUILDS.get(key)
+    if cached is not None:
+        return cached
+    try:
+        with open(version / "articles.jsonl", encoding="utf-8") as f:
+            articles = json.loads("[" + ",".join(line for line in f if line.strip()) + "]")
+    except (OSError, ValueError) as e:
+        raise corrupt("articles.jsonl", f"unreadable ({e})") from e
+    try:
+        passages = np.load(version / "passages.npy", mmap_mode="r")
+    except (OSError, ValueError) as e:
+        raise corrupt("passages.npy", f"unreadable ({e})") from e
+    for name, have, want in (
+        ("articles.jsonl", len(articles), manifest["articles"]),
+        ("passages.npy", len(passages), manifest["passages"]),
+    ):
+        if have != want:
+            raise corrupt(name, f"inconsistent ({have} entries, manifest says {want})")
+    if len(_BUILDS) >= 4:
+        _BUILDS.clear()
+    _BUILDS[key] = (articles, passages)
+    return articles, passages
+
+
+def read_layout(index_dir: Path) -> IndexLayout:
+    """The live version's manifest, article list, passage spans, segments and removals,
+    checked (file sizes, counts) but without loading texts, vectors or BM25: what a write
+    needs. Raises an :class:`IndexLoadError`."""
+    index_dir = Path(index_dir)
+    version = resolve_version(index_dir)
+    corrupt = _corrupt_in(version, index_dir)
     try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         manifest["config"], manifest["files"], manifest["passages"]
@@ -836,20 +880,37 @@ def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
         raise corrupt("manifest.json", f"unreadable ({e})") from e
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexStaleError(
-            f"index {version} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}; {hint}"
+            f"index {version} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}; "
+            f"{rebuild_hint(index_dir if version != index_dir else version)}"
         )
-    for name, size in manifest["files"].items():
-        path = version / name
-        if not path.exists():
-            raise corrupt(name, "missing")
-        if path.stat().st_size != size:
-            raise corrupt(name, f"truncated or altered ({path.stat().st_size} bytes, expected {size})")
+    _check_sizes(version, manifest["files"], "", corrupt)
+    articles, passages = _read_build(version, manifest, corrupt)
 
-    try:
-        with open(version / "articles.jsonl", encoding="utf-8") as f:
-            articles = [json.loads(line) for line in f]
-    except (OSError, ValueError) as e:
-        raise corrupt("articles.jsonl", f"unreadable ({e})") from e
+    state = _read_state(version, corrupt)
+    all_articles, rows = list(articles), [np.asarray(passages)]
+    for seg in state.segments:
+        folder, prefix = version / seg["name"], f"{seg['name']}/"
+        _check_sizes(folder, seg["files"], prefix, corrupt)
+        try:
+            with open(folder / "articles.jsonl", encoding="utf-8") as f:
+                s_articles = [json.loads(line) for line in f]
+            s_rows = np.array(np.load(folder / "passages.npy"), dtype=np.int64).reshape(-1, 3)
+        except (OSError, ValueError) as e:
+            raise corrupt(prefix + "articles.jsonl", f"unreadable ({e})") from e
+        if len(s_articles) != seg["articles"] or len(s_rows) != seg["passages"]:
+            raise corrupt(seg["name"], "inconsistent (its files disagree with STATE.json)")
+        s_rows[:, 0] += len(all_articles)
+        all_articles += s_articles
+        rows.append(s_rows)
+    all_passages = passages if not state.segments else np.concatenate(rows)
+    return IndexLayout(version, manifest, all_articles, all_passages, state, _live(state, len(all_articles), all_passages))
+
+
+def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
+    """Load the live index version, checking every file; raises an :class:`IndexLoadError`."""
+    layout = read_layout(index_dir)
+    version, manifest = layout.path, layout.manifest
+    corrupt = _corrupt_in(version, Path(index_dir))
     try:
         offsets = np.load(version / "text_offsets.npy")
     except (OSError, ValueError) as e:
@@ -860,10 +921,6 @@ def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
     except (OSError, ValueError) as e:
         raise corrupt("texts.bin", f"unreadable ({e})") from e
     try:
-        passages = np.load(version / "passages.npy", mmap_mode="r")
-    except (OSError, ValueError) as e:
-        raise corrupt("passages.npy", f"unreadable ({e})") from e
-    try:
         dense = _read_faiss(version / "dense.faiss")
     except (OSError, RuntimeError) as e:
         raise corrupt("dense.faiss", f"unreadable ({str(e).splitlines()[0]})") from e
@@ -871,47 +928,43 @@ def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
         lexical = LexicalIndex.load(version / "bm25")
     except Exception as e:  # bm25s raises whatever numpy/json raise on a damaged file
         raise corrupt(_damaged_bm25_file(version / "bm25"), f"unreadable ({e})") from e
-
     n = manifest["passages"]
-    counts = {
-        "articles.jsonl": (len(articles), manifest["articles"]),
+    for name, (have, want) in {
         "text_offsets.npy": (len(texts), manifest["articles"]),
-        "passages.npy": (len(passages), n),
         "dense.faiss": (dense.ntotal, n),
         "bm25": (lexical.size, n),
-    }
-    for name, (have, want) in counts.items():
+    }.items():
         if have != want:
             raise corrupt(name, f"inconsistent ({have} entries, manifest says {want})")
     _set_search_params(dense, config or Config.from_dict(manifest["config"]))
 
-    state = _read_state(version, manifest, corrupt)
-    all_articles, parts, rows, vectors, seg_terms = list(articles), [texts], [np.asarray(passages)], [], []
-    for seg in state.segments:
-        s_articles, s_texts, s_rows, s_vectors, s_terms = _read_segment(version, seg, corrupt)
-        s_rows = np.array(s_rows, dtype=np.int64)
-        s_rows[:, 0] += len(all_articles)
-        all_articles += s_articles
-        parts.append(s_texts)
-        rows.append(s_rows)
-        vectors.append(s_vectors)
+    parts, vectors, seg_terms = [texts], [], []
+    for seg in layout.state.segments:
+        folder, current = version / seg["name"], ""
+        try:
+            current = "text_offsets.npy"
+            s_offsets = np.load(folder / current)
+            current = "texts.bin"
+            parts.append(TextStore(np.fromfile(folder / current, dtype=np.uint8), s_offsets))
+            current = "vectors.npy"
+            vectors.append(np.load(folder / current))
+            current = "terms.json"
+            s_terms = json.loads((folder / current).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise corrupt(f"{seg['name']}/{current}", f"unreadable ({e})") from e
+        if not (len(parts[-1]) == seg["articles"] and len(vectors[-1]) == len(s_terms) == seg["passages"]):
+            raise corrupt(seg["name"], "inconsistent (its files disagree with STATE.json)")
         seg_terms += s_terms
-    all_passages = passages if not state.segments else np.concatenate(rows)
     delta = np.concatenate(vectors) if vectors else np.zeros((0, dense.d), dtype=np.float32)
     seg_lexical = _SegmentLexical(seg_terms, n, lexical, manifest.get("avg_terms", 0.0)) if seg_terms else None
-    live = None
-    if state.removed:
-        removed = np.zeros(len(all_articles), dtype=bool)
-        removed[[i for i in state.removed if 0 <= i < len(all_articles)]] = True
-        live = ~removed[np.asarray(all_passages[:, 0])]
     return IndexData(
         path=version,
         manifest=manifest,
-        articles=all_articles,
+        articles=layout.articles,
+        passages=layout.passages,
+        state=layout.state,
+        live=layout.live,
         texts=Texts(parts),
-        passages=all_passages,
         dense=DenseIndex(dense, delta),
         lexical=Lexical(lexical, seg_lexical, len(seg_terms)),
-        state=state,
-        live=live,
     )

@@ -151,16 +151,27 @@ class ArticleStore:
         return ArticleStore._Txn(self)
 
     def _init_schema(self) -> str:
+        if self.dialect == "sqlite":  # an existing store: read, without a write transaction
+            try:
+                rows = dict(self._query("SELECT key, value FROM store_info"))
+            except StoreCorruptError:
+                raise
+            except StoreError:
+                rows = {}
+            if rows.get("store_id"):
+                return self._checked(rows)
         serial = "BIGSERIAL PRIMARY KEY" if self.dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
         with self._txn() as cur:
             for ddl in (
                 "CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, url TEXT, title TEXT NOT NULL, "
                 "date TEXT, author TEXT, source TEXT, text TEXT NOT NULL, content_hash TEXT NOT NULL, "
-                "origin TEXT, metadata TEXT NOT NULL, added TEXT NOT NULL, updated TEXT NOT NULL)",
+                "origin TEXT, metadata TEXT NOT NULL, added TEXT NOT NULL, updated TEXT NOT NULL, "
+                "ord BIGINT NOT NULL)",
                 "CREATE UNIQUE INDEX IF NOT EXISTS articles_hash ON articles (content_hash)",
                 "CREATE UNIQUE INDEX IF NOT EXISTS articles_url ON articles (url) WHERE url IS NOT NULL",
                 "CREATE INDEX IF NOT EXISTS articles_date ON articles (date)",
+                "CREATE INDEX IF NOT EXISTS articles_ord ON articles (ord)",
                 f"CREATE TABLE IF NOT EXISTS changes (seq {serial}, article_id TEXT NOT NULL, "
                 "op TEXT NOT NULL, at TEXT NOT NULL)",
             ):
@@ -171,6 +182,9 @@ class ArticleStore:
                 for key, value in (("store_id", store_id), ("schema", str(SCHEMA_VERSION))):
                     self._execute(cur, "INSERT INTO store_info (key, value) VALUES (?, ?)", (key, value))
                 return store_id
+        return self._checked(rows)
+
+    def _checked(self, rows: dict[str, str]) -> str:
         if rows.get("schema") != str(SCHEMA_VERSION):
             raise StoreError(
                 f"article store {self.location} has schema {rows.get('schema')}, this version reads {SCHEMA_VERSION}"
@@ -239,13 +253,13 @@ class ArticleStore:
     def articles(
         self, *, since: str | None = None, until: str | None = None, sources: Iterable[str] | None = None
     ) -> Iterator[Article]:
-        """Stored articles in the order they were added, optionally filtered.
+        """Stored articles in the order they were first added, optionally filtered.
 
         ``since``/``until`` compare ISO dates (inclusive; an article with no date is left
         out when either is given); ``sources`` keeps articles whose source is one of them.
         """
         where, params = _filters(since, until, sources)
-        rows = self._query(f"SELECT {_COLUMNS} FROM articles{where} ORDER BY added, id", params)
+        rows = self._query(f"SELECT {_COLUMNS} FROM articles{where} ORDER BY ord", params)
         return (self._article(r) for r in rows)
 
     def sources(self) -> list[str]:
@@ -266,11 +280,12 @@ class ArticleStore:
         return int(self._execute(cur, "SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
 
     def _insert(self, cur: Any, article: Article, digest: str, origin: str | None, when: str) -> None:
+        order = int(self._execute(cur, "SELECT COALESCE(MAX(ord), 0) + 1 FROM articles").fetchone()[0])
         self._execute(
             cur,
-            f"INSERT INTO articles ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles ({_COLUMNS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (article.id, article.url, article.title, article.date, article.author, article.source, article.text,
-             digest, origin, _meta_json(article), when, when),
+             digest, origin, _meta_json(article), when, when, order),
         )  # fmt: skip
         self._log(cur, article.id, "add")
 
@@ -410,6 +425,27 @@ def _is_db_error(e: BaseException) -> bool:
     return isinstance(e, psycopg.Error)
 
 
+class _Autocommit:
+    """sqlite3 in autocommit mode with explicit BEGIN; commit/rollback end it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def cursor(self) -> sqlite3.Cursor:
+        return self._c.cursor()
+
+    def commit(self) -> None:
+        if self._c.in_transaction:
+            self._c.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._c.in_transaction:
+            self._c.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._c.close()
+
+
 def open_store(location: str | Path) -> ArticleStore:
     """Open (creating if need be) the store at a path or URL (see the module docstring).
 
@@ -437,28 +473,7 @@ def open_store(location: str | Path) -> ArticleStore:
             "Restore the file from a backup, or move it away to start an empty store."
         ) from e
 
-    class _Autocommit:
-        """sqlite3 in autocommit mode with explicit BEGIN; commit/rollback end it."""
-
-        def __init__(self, conn: sqlite3.Connection) -> None:
-            self._c = conn
-
-        def cursor(self) -> sqlite3.Cursor:
-            return self._c.cursor()
-
-        def commit(self) -> None:
-            if self._c.in_transaction:
-                self._c.execute("COMMIT")
-
-        def rollback(self) -> None:
-            if self._c.in_transaction:
-                self._c.execute("ROLLBACK")
-
-        def close(self) -> None:
-            self._c.close()
-
-    store = ArticleStore(str(path), _Autocommit(conn), "sqlite")
-    return store
+    return ArticleStore(str(path), _Autocommit(conn), "sqlite")
 
 
 def _open_postgresql(url: str) -> ArticleStore:

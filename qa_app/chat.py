@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +14,9 @@ from qa.config import WebConfig
 from .formatting import answer_html, notice_html, plain_answer_text, question_text
 from .store import EngineStore
 
-__all__ = ["MAX_QUESTION_CHARS", "ChatHandler", "exchanges", "history_pairs", "message_text", "reply_key"]
+__all__ = [
+    "MAX_QUESTION_CHARS", "ChatHandler", "Filters", "exchanges", "history_pairs", "message_text", "reply_key"
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,18 @@ def reply_key(reply: str) -> str:
     return hashlib.sha1(reply.encode("utf-8")).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a question is answered from: a date range and sources (empty: all)."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: list[str] = field(default_factory=list)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"since": self.since, "until": self.until, "sources": self.sources or None}
+
+
 class ChatHandler:
     """Answers chat messages from the shared engine; safe to call from many threads."""
 
@@ -71,20 +86,29 @@ class ChatHandler:
         self.store = store
 
     def respond(
-        self, message: str, history: Sequence[Mapping[str, Any]], turns: Turns | None = None
+        self,
+        message: str,
+        history: Sequence[Mapping[str, Any]],
+        turns: Turns | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sources: Sequence[str] | str | None = None,
     ) -> tuple[str, Turns]:
         """Reply to ``message`` and record the turn for export.
 
-        Returns the reply's HTML and the session's turns with this one added. Bad input
-        (nothing to ask, a huge paste) and engine failures get a polite reply.
+        ``since``/``until`` (``YYYY-MM-DD``, empty for no limit) and ``sources`` restrict the
+        articles answered from. Returns the reply's HTML and the session's turns with this
+        one added. Bad input (nothing to ask, a huge paste, a malformed date) and engine
+        failures get a polite reply.
         """
         message = message_text(message)
         turns = dict(turns or {})
-        reply, turn = self._reply(message, history_pairs(history))
+        filters = Filters(since or None, until or None, [sources] if isinstance(sources, str) else list(sources or []))
+        reply, turn = self._reply(message, history_pairs(history), filters)
         turns[reply_key(reply)] = turn
         return reply, turns
 
-    def _reply(self, message: str, history: list[tuple[str, str]]) -> tuple[str, Turn]:
+    def _reply(self, message: str, history: list[tuple[str, str]], filters: "Filters") -> tuple[str, Turn]:
         if len(message) > MAX_QUESTION_CHARS:
             text = (
                 f"That message is {len(message):,} characters long, which looks like a paste rather than "
@@ -94,8 +118,11 @@ class ChatHandler:
             return notice_html(text), Turn(_shorten(message), text)
         engine = self.store.engine  # one engine for the whole request, even if a new one is swapped in
         try:
-            answer = engine.ask(message, history=history)
+            answer = engine.ask(message, history=history, **filters.kwargs())
             return answer_html(answer, engine.article, message), turn_from_answer(message, answer, engine.article)
+        except ValueError as e:  # a filter the engine cannot use ("since must be a date like ...")
+            text = f"Please fix the article filter: {e}."
+            return notice_html(text), Turn(message, text)
         except Exception:  # the user gets a polite reply; the details go to the server log
             log.exception("answering %r failed", message[:200])
             text = "Sorry, something went wrong while answering that. Please try again or rephrase the question."

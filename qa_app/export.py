@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from qa import Answer
+from qa import Answer, Article
 
-from .formatting import ArticleLookup, format_date, paragraph_number
+from .formatting import ArticleLookup, format_date, paragraph_number, safe_url
 
 __all__ = ["Reference", "Turn", "export_markdown", "turn_from_answer"]
 
@@ -26,6 +26,8 @@ class Reference:
     end: int
     paragraph: int
     quote: str
+    url: str | None = None
+    """The article's web address (http/https only)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,14 @@ class Turn:
     found: bool = False
     confidence: str = "none"
     references: tuple[Reference, ...] = field(default_factory=tuple)
+
+
+def _body_start(article: Article) -> int:
+    """Where the story starts after a scraped header (paragraphs are counted from there)."""
+    try:
+        return int(article.metadata.get("body_start", 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) -> Turn:
@@ -52,8 +62,9 @@ def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) 
                 author=article.author,
                 start=c.start,
                 end=c.end,
-                paragraph=paragraph_number(article.text, c.start),
+                paragraph=paragraph_number(article.text, c.start, _body_start(article)),
                 quote=c.quote,
+                url=safe_url(article.url) if article.url else None,
             )
         )
     return Turn(question, answer.text, answer.found, answer.confidence, tuple(refs))
@@ -71,7 +82,8 @@ def _reference_md(number: int, ref: Reference) -> str:
     details = [d for d in (format_date(ref.date), f"by {ref.author}" if ref.author else None) if d]
     where = f"Article `{ref.article_id}`, paragraph {ref.paragraph}, characters {ref.start}–{ref.end}"
     title = f"{number}. *{_md(ref.title)}*" + (f", {', '.join(details)}" if details else "")
-    return f"{title}. {where}.\n   > {_md(ref.quote)}"
+    link = f" <{ref.url}>" if ref.url else ""  # safe_url: no spaces or angle brackets in it
+    return f"{title}. {where}.{link}\n   > {_md(ref.quote)}"
 
 
 def export_markdown(turns: Iterable[Turn], exported: datetime | None = None) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "ArticleLookup",
     "add_report_markdown",
     "answer_html",
+    "delete_question_markdown",
     "byline",
     "format_date",
     "index_html",
@@ -34,6 +35,7 @@ __all__ = [
     "location_text",
     "missing_article_html",
     "notice_html",
+    "original_link",
     "open_href",
     "open_source_html",
     "paragraph_number",
@@ -109,6 +111,19 @@ def _external_link(url: str, label: str) -> str:
     return f'<a href="{html.escape(href)}" target="_blank" rel="noopener noreferrer nofollow">{html.escape(label)}</a>'
 
 
+def original_link(article: Article) -> str:
+    """A link to the article's web address (http/https only; '' when it has none)."""
+    if not article.url or safe_url(article.url) is None:
+        return ""
+    return _external_link(article.url, f"Original: {_url_label(article.url)} ↗")
+
+
+def _url_label(url: str) -> str:
+    """``https://www.example.com/2024/06/story`` -> ``example.com/2024/06/story`` (cut if long)."""
+    label = re.sub(r"^https?://(www\.)?", "", url, flags=re.I).rstrip("/")
+    return label if len(label) <= 60 else label[:59] + "…"
+
+
 def _link(href: str, label_html: str, css: str, title: str) -> str:
     return f'<a class="{css}" href="{html.escape(href)}" title="{html.escape(title)}">{label_html}</a>'
 
@@ -130,21 +145,28 @@ def byline(article: Article) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every non-blank line of ``text``: its paragraphs."""
-    return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
+def paragraph_spans(text: str, floor: int = 0) -> list[tuple[int, int]]:
+    """``(start, end)`` of every non-blank line of ``text``: its paragraphs.
+
+    ``floor`` is where the story starts: a scraped header before it (a date marker, "Most
+    Popular", the headline and byline) is not a paragraph of the story.
+    """
+    spans = ((max(m.start(), floor), m.end()) for m in _PARAGRAPH.finditer(text))
+    return [(a, b) for a, b in spans if a < b and text[a:b].strip()]
 
 
-def paragraph_number(text: str, offset: int) -> int:
-    """1-based number of the paragraph holding ``offset`` (or the next one, in a gap)."""
-    ends = [e for _, e in paragraph_spans(text)]
+def paragraph_number(text: str, offset: int, floor: int = 0) -> int:
+    """1-based number of the paragraph holding ``offset`` (or the next one, in a gap),
+    counted from ``floor`` (see :func:`paragraph_spans`)."""
+    ends = [e for _, e in paragraph_spans(text, floor)]
     return min(bisect.bisect_right(ends, offset), len(ends) - 1) + 1 if ends else 1
 
 
 def location_text(article: Article, start: int, end: int) -> str:
     """Where a span sits: ``"paragraph 9 of 14 · characters 1,663–1,999"``."""
-    total = len(paragraph_spans(article.text))
-    return f"paragraph {paragraph_number(article.text, start)} of {total} · characters {start:,}–{end:,}"
+    floor = _body_start(article)
+    total = len(paragraph_spans(article.text, floor))
+    return f"paragraph {paragraph_number(article.text, start, floor)} of {total} · characters {start:,}–{end:,}"
 
 
 def _context_bounds(text: str, start: int, end: int, chars: int, floor: int) -> tuple[int, int]:
@@ -205,11 +227,11 @@ def _card_html(
     """A source card (numbered) or a related-passage card (``number`` None)."""
     href = open_href(article.id, start, end)
     badge = f'<span class="qa-source-num">{number}</span>' if number is not None else ""
-    meta = byline(article)
+    meta = " · ".join(part for part in (inline(byline(article)), original_link(article)) if part)
     return (
         f'<div class="qa-source{" qa-related-card" if number is None else ""}">'
         f'<div class="qa-source-head">{badge}{_link(href, inline(article.title), "qa-source-title", link_title)}</div>'
-        + (f'<div class="qa-source-meta">{inline(meta)}</div>' if meta else "")
+        + (f'<div class="qa-source-meta">{meta}</div>' if meta else "")
         + f'<blockquote class="qa-snippet">{snippet}</blockquote>'
         f'<div class="qa-source-where">Article <code>{inline(article.id)}</code>, '
         f"{location_text(article, start, end)} · {_link(href, 'Read in context →', 'qa-open', link_title)}"
@@ -384,7 +406,8 @@ def viewer_html(article: Article, start: int | None = None, end: int | None = No
     text = article.text
     lo, hi = (start, end) if start is not None and end is not None and 0 <= start < end <= len(text) else (0, 0)
     has_span = hi > 0
-    paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(paragraph_spans(text), 1))
+    spans = paragraph_spans(text, _body_start(article)) or paragraph_spans(text)
+    paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(spans, 1))
     meta = html.escape(byline(article))
     for label, value in (("Source", article.source), ("URL", article.url)):
         if value:
@@ -432,13 +455,19 @@ def _index_item_html(article: Article) -> str:
     )
 
 
-def add_report_markdown(added: int, info: IndexInfo | None, skipped: Iterable[SkippedFile], error: str = "") -> str:
-    """What an upload did: articles added, the new totals, and each skipped file with why."""
+def add_report_markdown(
+    added: int, info: IndexInfo | None, skipped: Iterable[SkippedFile], error: str = "", *, updated: int = 0
+) -> str:
+    """What an upload did: articles added (and updated in place: same URL, new text), the new
+    totals, and each skipped file with why (duplicates name the article they repeat)."""
     lines = []
     if error:
         lines.append(f"**Nothing was added.** {error}")
     else:
         lines.append(f"**Added {added:,} article{'s' if added != 1 else ''}.**")
+        if updated:
+            lines.append(f"Updated {updated:,} article{'s' if updated != 1 else ''} whose web address was "
+                         "already stored (same id, new text).")  # fmt: skip
         if info is not None:
             lines.append(f"The index now holds {info.articles:,} articles ({info.passages:,} passages).")
     skipped = list(skipped)
@@ -447,6 +476,23 @@ def add_report_markdown(added: int, info: IndexInfo | None, skipped: Iterable[Sk
         for s in skipped:
             name = s.path.replace("`", "'")  # a backtick in a file name would end the code span
             lines.append(f"- `{name}`: {s.reason}")
+    return "\n".join(lines)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def delete_question_markdown(articles: list[tuple[str, str | None]]) -> str:
+    """The confirmation shown before deleting: ``(id, title or None if gone)`` pairs."""
+    n = len(articles)
+    lines = [
+        f"**Delete {n} article{'s' if n != 1 else ''}?** They leave the article store and the index; "
+        "answers stop using them at once."
+    ]
+    for article_id, title in articles:
+        shown = _MD_SPECIAL.sub(r"\\\1", " ".join(title.split())) if title else "(no longer indexed)"
+        code = article_id.replace("`", "'")  # a backtick would end the code span
+        lines.append(f"- {shown} (`{code}`)")
     return "\n".join(lines)
 
 

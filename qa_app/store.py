@@ -69,6 +69,7 @@ class EngineStore:
         """Where uploads are staged (the app's temp folder); None: the system temp folder."""
         self.store = store
         """The article store's path or URL (None: the default next to the index)."""
+        self._articles: qa.ArticleStore | None = None
         self._engine = engine
         self._write_lock = threading.Lock()
 
@@ -90,7 +91,7 @@ class EngineStore:
         with self._write_lock, tempfile.TemporaryDirectory(prefix="qa-upload-", dir=self.staging_dir) as staging:
             _stage(files, Path(staging))
             try:
-                info = qa.add_articles(staging, self.index_dir, store=self.store)
+                info = qa.add_articles(staging, self.index_dir, store=self._open_store())
             except qa.NoArticlesError as e:
                 return AddResult(error="None of the files holds a usable article.", skipped=_relative(e.skipped, staging))
             self._engine = qa.load_engine(self.index_dir)
@@ -98,13 +99,21 @@ class EngineStore:
                 added=info.added, updated=info.updated, info=info, skipped=_relative(info.skipped, staging)
             )
 
+    def _open_store(self) -> qa.ArticleStore:
+        """The article store, opened at the first write and kept open (the caller holds the
+        write lock): a write then costs its own transaction only."""
+        if self._articles is None:
+            location = self.store or qa.store.default_store_location(self.index_dir)
+            self._articles = qa.open_store(location)
+        return self._articles
+
     def remove(self, article_ids: Iterable[str]) -> RemoveResult:
         """Delete articles from the store and the index, and swap in the reloaded engine."""
         ids = [str(i) for i in article_ids if str(i)]
         if not ids:
             return RemoveResult(error="Choose one or more articles to delete first.")
         with self._write_lock:
-            info = qa.remove_articles(ids, self.index_dir, store=self.store)
+            info = qa.remove_articles(ids, self.index_dir, store=self._open_store())
             self._engine = qa.load_engine(self.index_dir)
         return RemoveResult(removed=info.removed, info=info, unknown=[s.path for s in info.skipped])
 

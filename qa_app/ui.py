@@ -21,6 +21,7 @@ from .examples import example_questions
 from .formatting import (
     VIEWER_PLACEHOLDER,
     add_report_markdown,
+    delete_question_markdown,
     index_html,
     is_question_html,
     open_source_html,
@@ -59,9 +60,9 @@ CHAT_PLACEHOLDER = (
     "Answers are quoted word for word from the articles, with their sources and a confidence."
 )
 EXPORT_NAME = "article-qa-conversation.md"
-READ_APIS = ("chat", "export", "index_panel", "forget_exports")
+READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete")
 """Handlers (by API name) that do not change the archive."""
-WRITE_APIS = ("add_articles",)
+WRITE_APIS = ("add_articles", "remove_articles")
 """Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
 ``validator=`` with ``EditorGuard.validation``. Every handler of this page (Gradio's chat
 internals aside) must be listed in one of the two: a test checks, and tries every write
@@ -142,6 +143,11 @@ def build_ui(
         engine = store.engine
         return index_html(engine.info, engine.articles())
 
+    def choices() -> tuple[dict[str, Any], dict[str, Any]]:
+        """The delete picker's articles and the source filter's sources, as of now."""
+        engine = store.engine
+        return gr.update(choices=_delete_choices(engine), value=[]), gr.update(choices=engine.sources())
+
     def session_folder(request: gr.Request) -> Path:
         """This session's export folder (the session id is hashed: it comes from the browser)."""
         key = hashlib.sha1(str(request.session_hash).encode("utf-8")).hexdigest()[:16]
@@ -168,8 +174,46 @@ def build_ui(
         else:
             result = store.add_files(screened.accepted)  # none at all: "choose files first"
         skipped = [*screened.refused, *result.skipped]
-        report = add_report_markdown(result.added, result.info, skipped, result.error)
-        return report, index_panel(), None
+        report = add_report_markdown(result.added, result.info, skipped, result.error, updated=result.updated)
+        picker, sources = choices()
+        return report, index_panel(), None, picker, sources
+
+    def ask_to_delete(ids: list[str] | None) -> tuple[dict[str, Any], str]:
+        """Step one of deleting: say what will go and show the confirmation buttons."""
+        ids = list(ids or [])
+        if not ids:
+            return gr.update(visible=False), "Choose one or more articles to delete first."
+        engine = store.engine
+        titles = []
+        for article_id in ids:
+            try:
+                titles.append((article_id, engine.article(article_id).title))
+            except KeyError:
+                titles.append((article_id, None))
+        note = delete_question_markdown(titles)
+        return gr.update(visible=True), note
+
+    def cancel_delete() -> tuple[dict[str, Any], str]:
+        return gr.update(visible=False), "Nothing was deleted."
+
+    def delete(ids: list[str] | None, token: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """Step two: delete the chosen articles (editors only: checked here, whatever the page shows)."""
+        guard.require(token, request)
+        result = store.remove(ids or [])
+        if result.error:
+            report = result.error
+        else:
+            report = f"**Deleted {result.removed} article{'s' if result.removed != 1 else ''}.**"
+            if result.info is not None:
+                report += f" The index now holds {result.info.articles:,} articles."
+            if result.unknown:
+                report += " Not found: " + ", ".join(f"`{i}`" for i in result.unknown)
+        picker, sources = choices()
+        return gr.update(visible=False), report, index_panel(), picker, sources
+
+    def validate_delete(ids: list[str] | None, token: str | None, request: gr.Request) -> list[Any]:
+        """Before queueing (HTTP 422 when refused): the editor check."""
+        return [gr.validate(True, ""), guard.validation(token, request)]
 
     def validate_add(files: list[str] | None, token: str | None, request: gr.Request) -> list[Any]:
         """Before queueing (HTTP 422 when refused): the editor check and the file count."""
@@ -186,7 +230,9 @@ def build_ui(
             gr.HTML(READ_ONLY_NOTE, elem_id="qa-read-only", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
-                chat = _chat_interface(handler, turns, examples)
+                with gr.Accordion("Filter articles: dates and sources", open=False, elem_id="qa-filters"):
+                    since, until, sources = _filter_inputs(store.engine.sources())
+                chat = _chat_interface(handler, turns, examples, [since, until, sources])
                 download = gr.DownloadButton(
                     "Export conversation (Markdown)",
                     value=None,
@@ -208,13 +254,27 @@ def build_ui(
                         elem_id="qa-editor-token",
                     )
                     files, add_button, add_report = _upload_panel()
+                with gr.Accordion("Delete articles", open=False, visible=not guard.read_only):
+                    picker = gr.Dropdown(
+                        label="Articles to delete",
+                        info="Pick from the list or type an article id",
+                        multiselect=True,
+                        choices=_delete_choices(store.engine),
+                        allow_custom_value=True,  # ids beyond the list; the store says which exist
+                        elem_id="qa-delete-picker",
+                    )
+                    delete_button = gr.Button("Delete…", variant="stop", size="sm", elem_id="qa-delete")
+                    delete_report = gr.Markdown(elem_id="qa-delete-report")
+                    with gr.Row(visible=False, elem_id="qa-delete-confirm") as confirm_row:
+                        confirm_button = gr.Button("Yes, delete", variant="stop", size="sm", elem_id="qa-delete-yes")
+                        cancel_button = gr.Button("Cancel", size="sm", elem_id="qa-delete-cancel")
 
         chat.chatbot.change(export, [chat.chatbot, turns], download, api_visibility="private", queue=False)
         editor_token.change(None, editor_token, None, js=STORE_TOKEN_JS, api_visibility="private", queue=False)
         add_button.click(
             add,
             [files, editor_token],
-            [add_report, index_view, files],
+            [add_report, index_view, files, picker, sources],
             api_name="add_articles",
             api_description="Add articles (editors only): uploaded news files (pages, feeds, PDF, .txt, .jsonl) "
             "and the editor token "
@@ -222,13 +282,48 @@ def build_ui(
             validator=validate_add,
             concurrency_limit=1,
         )
+        delete_button.click(ask_to_delete, picker, [confirm_row, delete_report], api_visibility="private", queue=False)
+        cancel_button.click(cancel_delete, None, [confirm_row, delete_report], api_visibility="private", queue=False)
+        confirm_button.click(
+            delete,
+            [picker, editor_token],
+            [confirm_row, delete_report, index_view, picker, sources],
+            api_name="remove_articles",
+            api_description="Delete articles by id (editors only) and the editor token (empty when the server "
+            "allows the local user to write). Returns a Markdown report.",
+            validator=validate_delete,
+            concurrency_limit=1,
+        )
         demo.load(index_panel, None, index_view, api_visibility="private", queue=False)  # as of now, not of start-up
+        demo.load(choices, None, [picker, sources], api_visibility="private", queue=False)
         demo.unload(forget_exports)
     return demo
 
 
-def _chat_interface(handler: ChatHandler, turns: gr.State, examples: list[str]) -> gr.ChatInterface:
-    """The chat, exposed as the ``/chat`` API; ``turns`` keeps each session's answers for export."""
+MAX_DELETE_CHOICES = 2000
+"""The delete picker lists the most recent articles; any other can be typed by id."""
+
+
+def _delete_choices(engine: Any) -> list[tuple[str, str]]:
+    return [(f"{a.title} ({a.id})", a.id) for a in engine.articles()[-MAX_DELETE_CHOICES:][::-1]]
+
+
+def _filter_inputs(sources: list[str]) -> tuple[gr.Textbox, gr.Textbox, gr.Dropdown]:
+    """The chat's article filters: a date range and sources (rendered here, used by the chat)."""
+    with gr.Row():
+        since = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="any date", elem_id="qa-since")
+        until = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="any date", elem_id="qa-until")
+    picked = gr.Dropdown(
+        label="Sources", choices=sources, value=[], multiselect=True, elem_id="qa-sources", info="Empty: every source"
+    )
+    return since, until, picked
+
+
+def _chat_interface(
+    handler: ChatHandler, turns: gr.State, examples: list[str], filters: list[gr.components.Component]
+) -> gr.ChatInterface:
+    """The chat, exposed as the ``/chat`` API; ``turns`` keeps each session's answers for export,
+    ``filters`` (from, to, sources) restrict the articles answered from."""
     return gr.ChatInterface(
         handler.respond,
         chatbot=escape_questions(gr.Chatbot(
@@ -245,12 +340,13 @@ def _chat_interface(handler: ChatHandler, turns: gr.State, examples: list[str]) 
             submit_btn=True,
             elem_id="qa-question",
         ),
-        additional_inputs=[turns],
+        additional_inputs=[turns, *filters],
         additional_outputs=[turns],
-        examples=[[q, None] for q in examples] or None,
+        examples=[[q, None, None, None, None] for q in examples] or None,  # None: chips, not a table
         api_name="chat",
         api_description="Answer a question from the indexed articles: HTML with the quoted answer, its "
-        "numbered sources and confidence, or related passages when not found.",
+        "numbered sources and confidence, or related passages when not found. Optional filters: from and to "
+        "dates (YYYY-MM-DD) and a list of sources.",
         concurrency_limit=CHAT_CONCURRENCY,
         fill_height=False,
         analytics_enabled=False,

@@ -33,8 +33,9 @@ class FakeEngine:
         self.fail = fail
         self.calls: list[tuple[str, list[tuple[str, str]]]] = []
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None, **filters: Any) -> Answer:
         self.calls.append((question, list(history or [])))
+        self.filters = filters
         if self.fail:
             raise RuntimeError("index exploded")
         return self.answers.get(question, NOT_FOUND)
@@ -137,3 +138,14 @@ def test_seed_follow_up_uses_the_conversation(engine: qa.Engine) -> None:
     first, turns = handler.respond(TREATY_QUESTION, [], {})
     follow_up, _ = handler.respond("In which year was it signed?", chat_messages((TREATY_QUESTION, first)), turns)
     assert "Understood as" in follow_up and "1961" in follow_up
+
+
+def test_filters_restrict_the_articles_answered_from(engine) -> None:
+    handler = ChatHandler(EngineStore(Path("unused"), engine))
+    question = "Who is the Foreign Ministry spokesperson?"
+    assert "Lim Soo-suk" in handler.respond(question, [], {}, "2024-06-01", "2024-06-30", [])[0]
+    later, _ = handler.respond(question, [], {}, "2024-07-01", "", [])
+    assert "Lim Soo-suk" not in later and "don&#x27;t say" in later
+    assert "Lim Soo-suk" not in handler.respond(question, [], {}, "", "", ["Some Other Paper"])[0]
+    bad, _ = handler.respond(question, [], {}, "last Tuesday", "", [])
+    assert "Please fix the article filter: since must be a date like 2024-06-20" in bad

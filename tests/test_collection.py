@@ -15,7 +15,7 @@ import pytest
 import qa
 from qa.cli import main as cli
 from qa.store import default_store_location, open_store
-from tests.support import ROOT, SEEDS, SPOKESPERSON_QUESTION
+from tests.support import ROOT, SEEDS
 
 BRIDGE = (
     "Harbour bridge reopens after repairs\n"
@@ -287,3 +287,27 @@ def test_killed_write_leaves_store_and_index_agreeing(index, tmp_path, point):
     # and the next write works on top of it
     assert qa.remove_articles(["004_c75256f9babe0d3c"], index).removed == 1
     assert store_ids(index) == ids(qa.load_engine(index)) == expect - {"004_c75256f9babe0d3c"}
+
+
+def test_index_damaged_inside_a_file_is_rebuilt_on_open(index):
+    version = qa.index_info(index).path
+    faiss_file = version / "dense.faiss"
+    data = bytearray(faiss_file.read_bytes())
+    data[:64] = b"#" * 64  # same size: only loading notices
+    faiss_file.write_bytes(bytes(data))
+    messages: list[str] = []
+    engine = qa.open_engine(index, log=messages.append)
+    assert ids(engine) == ALL and any("dense.faiss" in m for m in messages)
+
+
+def test_segments_are_compacted_into_a_new_build(tmp_path):
+    index = tmp_path / "index"
+    qa.build_index(SEEDS, index, config=qa.Config(compact_segments=2))
+    first = qa.index_info(index).path
+    for n in range(3):
+        qa.add_articles(uploads(tmp_path / f"u{n}", **{f"story{n}": FERRY.replace("four", f"{n + 5}")}), index)
+    engine = qa.load_engine(index)
+    assert engine.data.path != first and not engine.data.state.segments  # the third add compacted
+    assert {f"story{n}" for n in range(3)} <= ids(engine)
+    qa.remove_articles(["story0"], index)
+    assert qa.compact(index).articles == 4 and not qa.load_engine(index).data.state.removed

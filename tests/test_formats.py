@@ -4,6 +4,7 @@ files that must be refused (each with its reason)."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,6 @@ import qa
 from qa import load_articles
 from qa.formats import Refused, sniff
 from tests.newsgen import atom_feed, html_page, pdf_bytes, rss_feed, story, story_pdf
-
-import random
 
 
 @pytest.fixture

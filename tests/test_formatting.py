@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from urllib.parse import parse_qs
@@ -88,7 +89,8 @@ def test_dates_and_bylines() -> None:
 
 
 def test_location_names_paragraph_and_characters() -> None:
-    assert location_text(ARTICLE, START, END) == f"paragraph 3 of 5 · characters {START:,}–{END:,}"
+    # Paragraphs are counted from where the story starts: the scraped header is not one.
+    assert location_text(ARTICLE, START, END) == f"paragraph 1 of 3 · characters {START:,}–{END:,}"
 
 
 def test_open_href_round_trips_odd_ids() -> None:
@@ -119,7 +121,7 @@ def test_source_card_shows_title_byline_quote_and_location() -> None:
     assert "Talks end &lt;b&gt;badly&lt;/b&gt;" in card
     assert "June 20, 2024 · By Jane Doe" in card
     assert f"<mark>{html.escape(QUOTE)}</mark>" in card
-    assert "paragraph 3 of 5" in card and "story one&amp;two" in card
+    assert "paragraph 1 of 3" in card and "story one&amp;two" in card
     assert html.escape(open_href(ARTICLE.id, START, END)) in card
 
 
@@ -190,10 +192,27 @@ def test_viewer_highlights_exactly_the_span() -> None:
     page = viewer_html(ARTICLE, START, END)
     marks = re.findall(r"<mark>(.*?)</mark>", page)
     assert [html.unescape(m) for m in marks] == [QUOTE]
-    assert "Highlighted: paragraph 3 of 5" in page
-    assert 'class="qa-pnum" aria-hidden="true">5<' in page
+    assert "Highlighted: paragraph 1 of 3" in page
+    assert 'class="qa-pnum" aria-hidden="true">3<' in page
     assert "&lt;script&gt;" in page
     assert "Source: story.txt" in page and "/srv/" not in page
+
+
+def test_viewer_does_not_show_page_chrome_as_paragraph_one() -> None:
+    page = viewer_html(ARTICLE)
+    first = re.search(r'<p class="qa-para"><span class="qa-pnum" aria-hidden="true">1</span>(.*?)</p>', page)
+    assert first and first.group(1).startswith("The ministers met on Monday.")
+    assert "Most Popular" not in page and "date 2024-06-20" not in page
+
+
+def test_article_url_is_a_link_in_cards_and_viewer_only_for_http() -> None:
+    web = dataclasses.replace(ARTICLE, url="https://www.example.com/2024/06/20/talks?x=1&y=2")
+    link = 'href="https://www.example.com/2024/06/20/talks?x=1&amp;y=2" target="_blank" rel="noopener noreferrer nofollow"'
+    assert link in source_card_html(1, web, START, END)
+    assert link in viewer_html(web)
+    for bad in ("javascript:alert(1)", "file:///etc/passwd", "//evil.example.com/x"):
+        unsafe = dataclasses.replace(ARTICLE, url=bad)
+        assert bad not in source_card_html(1, unsafe, START, END) and f'href="{bad}' not in viewer_html(unsafe)
 
 
 def test_viewer_splits_a_highlight_across_paragraphs() -> None:

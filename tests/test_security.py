@@ -209,14 +209,15 @@ def test_twenty_readers_keep_getting_answers_while_an_editor_uploads(seed_index:
         ]
         files = [file_data(r.json()[0], f"ferry-{i}.txt") for i, r in enumerate(uploads)]
         with ThreadPoolExecutor(max_workers=21) as pool:
-            readers = [pool.submit(call, url, "chat", [SPOKESPERSON_QUESTION]) for _ in range(20)]
+            # /chat's inputs: the question, then the filters (from, to, sources; empty: none)
+            readers = [pool.submit(call, url, "chat", [SPOKESPERSON_QUESTION, "", "", []]) for _ in range(20)]
             editor = pool.submit(call, url, "add_articles", [files, TOKEN])
             replies = [r.result() for r in readers]
             status, event, payload = editor.result()
         assert all(event == "complete" and "Lim Soo-suk" in reply[0] for _, event, reply in replies), replies
         assert (status, event) == (200, "complete") and "Added 3 articles" in payload[0]
         assert {"ferry-0", "ferry-1", "ferry-2"} <= set(archive(index))
-        _, _, after = call(url, "chat", ["Who said ferry fares will double?"])
+        _, _, after = call(url, "chat", ["Who said ferry fares will double?", "", "", []])
         assert "Odile Varga" in after[0]
 
 
