@@ -234,3 +234,29 @@ def test_write_handlers_refuse_by_themselves_without_their_validators(seed_index
                     fn.fn(*[None] * len(fn.inputs), request=None)
     finally:
         app.close()
+
+
+def test_oversized_wrong_type_and_traversal_uploads_are_refused_with_a_reason(seed_index: Path, tmp_path: Path) -> None:
+    from qa.config import WebConfig
+
+    with serving(seed_index, tmp_path, Access(host="0.0.0.0", editor_token=TOKEN)) as (url, index):
+        before = archive(index)
+        editor = {"X-Editor-Token": TOKEN}
+        big = upload(url, "big.txt", b"a" * (WebConfig().max_upload_bytes + 1), editor)
+        assert big.status_code == 413 and "maximum allowed size" in big.text
+
+        (program,) = upload(url, "story.txt", b"\x7fELF\x02\x01\x01" + b"\x00" * 64, editor).json()
+        status, event, payload = call(url, "add_articles", [[file_data(program, "story.txt")], TOKEN])
+        assert (status, event) == (200, "complete") and "Nothing was added" in payload[0]
+        assert "it is a program (ELF), not text" in payload[0]
+
+        outside = tmp_path / "evil.txt"
+        (sneaky,) = upload(url, "../../../../evil.txt", NEW_ARTICLE.encode(), editor).json()
+        assert ".." not in Path(sneaky).parts and not outside.exists()
+        secret = tmp_path / "secret.txt"  # a server file named in the request, outside the upload cache
+        secret.write_text(NEW_ARTICLE, encoding="utf-8")
+        status, event, payload = call(url, "add_articles", [[file_data(str(secret), "secret.txt")], TOKEN])
+        assert status in (400, 422) or (event == "error" and "not in the cache" in json.dumps(payload)), payload
+        status, event, payload = call(url, "add_articles", [[file_data(sneaky, "../../../../evil.txt")], TOKEN])
+        assert (status, event) == (200, "complete") and "Added 1 article" in payload[0]
+        assert archive(index) == sorted([*before, "evil"]) and not outside.exists()
