@@ -24,7 +24,7 @@ import numpy as np
 
 from .model import SpanScore, decode, encode
 
-__all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR"]
+__all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR", "sha256"]
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 RETRAIN = "retrain it with: python -m qa.reader.train && python -m qa.reader.calibrate"
@@ -58,7 +58,8 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The file's sha256, read in 1 MB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -97,7 +98,7 @@ class Reader:
         except (ValueError, KeyError) as e:
             raise ReaderModelError(f"reader model file {path / 'reader.json'} is damaged ({e}); {RETRAIN}") from None
         weights = path / "model.safetensors"
-        if _sha256(weights) != expected:
+        if sha256(weights) != expected:
             raise ReaderModelError(f"reader model file {weights} is damaged (its sha256 does not match reader.json); {RETRAIN}")
         calibration = None
         if calibrated:

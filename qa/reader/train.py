@@ -16,7 +16,6 @@ and ``reader.json`` (training record, weight hash) next to them.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data as rd
+from . import sha256
 from .metrics import f1_score
 from .model import decode, encode
 
@@ -51,14 +51,6 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spec
 
 class BaseModelError(RuntimeError):
     """The base encoder is missing or is not the genuine all-MiniLM-L6-v2 file."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def base_model_dir() -> Path:
