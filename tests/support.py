@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -56,3 +61,23 @@ SEED_FOLLOW_UPS = [
     ("What treaty did North Korea sign with the Soviet Union?", "In which year was it signed?", "1961"),
 ]
 """(first question, follow-up, fact the follow-up's answer must hold)."""
+
+
+def kill_when_reached(args: list[str], signal: Path, point: str, what: str) -> None:
+    """Run ``python -c ARGS...`` from the repository root and SIGKILL it as soon as it
+    creates ``signal`` (the child's patched function reached ``point``): no clean-up runs.
+    Fails the test if the child ends first, or never gets there."""
+    child = subprocess.Popen([sys.executable, "-c", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120  # a safety net, not a timing assertion
+        while not signal.exists():
+            if child.poll() is not None:
+                pytest.fail(f"the {what} ended before {point}: {child.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the {what} never reached {point}")
+            time.sleep(0.02)
+        child.kill()
+    finally:
+        child.kill()
+        child.wait()
+        child.stderr.close()

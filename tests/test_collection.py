@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ import pytest
 import qa
 from qa.cli import main as cli
 from qa.store import default_store_location, open_store
-from tests.support import ROOT, SEEDS
+from tests.support import SEEDS, kill_when_reached
 
 BRIDGE = (
     "Harbour bridge reopens after repairs\n"
@@ -260,23 +257,7 @@ def test_killed_write_leaves_store_and_index_agreeing(index, tmp_path, point):
         arg = json.dumps(["bridge", "ferry"])
         expect = ALL - {"bridge", "ferry"} if lands else ALL
     signal = tmp_path / "reached"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, op, arg, str(index), str(signal), module, attr],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120  # a safety net, not a timing assertion
-        while not signal.exists():
-            if child.poll() is not None:
-                pytest.fail(f"the write ended before {point}: {child.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the write never reached {point}")
-            time.sleep(0.02)
-        child.kill()  # SIGKILL: no clean-up code runs
-    finally:
-        child.kill()
-        child.wait()
-        child.stderr.close()
+    kill_when_reached([CHILD, op, arg, str(index), str(signal), module, attr], signal, point, "write")
 
     engine = qa.open_engine(index)
     assert store_ids(index) == ids(engine) == expect

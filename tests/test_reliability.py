@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +12,7 @@ import pytest
 
 import qa
 from qa.cli import main as cli
-from tests.support import SEED_QUESTIONS
+from tests.support import SEED_QUESTIONS, kill_when_reached
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -92,25 +89,7 @@ def test_killed_rebuild_leaves_a_loading_index(built, bigger_source, tmp_path, p
     index_dir, before = built
     module, attr, expect = KILL_POINTS[point]
     signal = tmp_path / "reached"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(bigger_source), str(index_dir), str(signal), module, attr],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 120  # a safety net, not a timing assertion
-        while not signal.exists():
-            if child.poll() is not None:
-                pytest.fail(f"the build ended before {point}: {child.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the build never reached {point}")
-            time.sleep(0.02)
-        child.kill()  # SIGKILL: no clean-up code runs
-    finally:
-        child.kill()
-        child.wait()
-        child.stderr.close()
+    kill_when_reached([CHILD, str(bigger_source), str(index_dir), str(signal), module, attr], signal, point, "build")
 
     engine = qa.load_engine(index_dir)
     if expect == "old":
