@@ -20,9 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .model import SpanScore, decode, encode
+from .model import SpanScore, predict
 
 __all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR", "sha256"]
 
@@ -132,28 +130,6 @@ class Reader:
         passages are read in windows overlapping by the trained stride."""
         if not passages:
             return []
-        import torch
-
-        enc = encode(self.tokenizer, [question] * len(passages), passages, max_len or self.max_len, self.stride)
-        ids = enc["input_ids"]
-        n = len(ids)
-        starts: list[np.ndarray] = [None] * n  # type: ignore[list-item]
-        ends: list[np.ndarray] = [None] * n  # type: ignore[list-item]
-        with self._lock, torch.inference_mode():
-            for lo in range(0, n, batch_size):
-                idx = list(range(lo, min(n, lo + batch_size)))
-                width = max(len(ids[i]) for i in idx)
-                x = torch.zeros((len(idx), width), dtype=torch.long)
-                t = torch.zeros_like(x)
-                m = torch.zeros_like(x)
-                for r, i in enumerate(idx):
-                    k = len(ids[i])
-                    x[r, :k] = torch.tensor(ids[i])
-                    t[r, :k] = torch.tensor(enc["token_type_ids"][i])
-                    m[r, :k] = 1
-                out = self.model(input_ids=x, token_type_ids=t, attention_mask=m)
-                for r, i in enumerate(idx):
-                    k = len(ids[i])
-                    starts[i] = out.start_logits[r, :k].numpy()
-                    ends[i] = out.end_logits[r, :k].numpy()
-        return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(passages))
+        with self._lock:
+            return predict(self.model, self.tokenizer, [question] * len(passages), passages,
+                           max_len or self.max_len, self.stride, batch_size)  # fmt: skip

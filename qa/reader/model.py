@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SpanScore", "encode", "decode"]
+__all__ = ["SpanScore", "encode", "decode", "collate", "predict"]
 
 MAX_ANSWER_TOKENS = 30
 MAX_QUESTION_CHARS = 250
@@ -86,3 +86,44 @@ def decode(
                 if best[p] is None or score > best[p].score:
                     best[p] = SpanScore(off[i][0], off[j][1], score, 0.0)
     return [None if b is None else SpanScore(b.start, b.end, b.score, nulls[p]) for p, b in enumerate(best)]
+
+
+def collate(feats: Sequence[tuple[Sequence[int], Sequence[int], ...]], idx: Sequence[int]):
+    """Pad the windows ``feats[i]`` (input ids, token type ids, ...) for ``i in idx`` into
+    one batch: ids, token types and attention mask tensors."""
+    import torch
+
+    n = max(len(feats[i][0]) for i in idx)
+    ids = torch.zeros((len(idx), n), dtype=torch.long)
+    types = torch.zeros((len(idx), n), dtype=torch.long)
+    mask = torch.zeros((len(idx), n), dtype=torch.long)
+    for r, i in enumerate(idx):
+        k = len(feats[i][0])
+        ids[r, :k] = torch.tensor(feats[i][0])
+        types[r, :k] = torch.tensor(feats[i][1])
+        mask[r, :k] = 1
+    return ids, types, mask
+
+
+def predict(model, tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int,
+            batch_size: int = 32) -> list[SpanScore | None]:  # fmt: skip
+    """Best span per (question, context) pair, each context read in windows of similar
+    length batched together (see :func:`decode`)."""
+    import torch
+
+    enc = encode(tokenizer, questions, contexts, max_len, stride)
+    n = len(enc["input_ids"])
+    feats = [(enc["input_ids"][i], enc["token_type_ids"][i]) for i in range(n)]
+    order = sorted(range(n), key=lambda i: len(feats[i][0]))
+    starts: list = [None] * n
+    ends: list = [None] * n
+    with torch.inference_mode():
+        for lo in range(0, n, batch_size):
+            idx = order[lo : lo + batch_size]
+            ids, types, mask = collate(feats, idx)
+            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+            for r, i in enumerate(idx):
+                k = len(feats[i][0])
+                starts[i] = out.start_logits[r, :k].float().numpy()
+                ends[i] = out.end_logits[r, :k].float().numpy()
+    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions))

