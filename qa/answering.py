@@ -59,6 +59,11 @@ class _Turn:
     short: str  # the previous short answer ("" if none)
     article_id: str | None
 
+    @property
+    def context(self) -> str:
+        """The turn's words, searched beside a follow-up."""
+        return f"{self.question} {self.text}".strip()
+
 
 def _last_turn(history: History) -> _Turn | None:
     if not history:
@@ -80,9 +85,13 @@ def _topic_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_FORM]
 
 
-def _is_follow_up(question: str, turn: _Turn | None) -> bool:
-    # A pronoun ("when was it signed?") or no topic of its own ("what is the name?").
-    return turn is not None and bool(_REFERENCE.search(question) or not _topic_terms(question))
+def _followed_turn(question: str, history: History) -> _Turn | None:
+    """The previous turn when ``question`` follows up on it: it has a pronoun ("when was
+    it signed?") or no topic of its own ("what is the name?"); None otherwise."""
+    turn = _last_turn(history)
+    if turn is not None and (_REFERENCE.search(question) or not _topic_terms(question)):
+        return turn
+    return None
 
 
 def _resolve(question: str, turn: _Turn) -> str:
@@ -152,12 +161,10 @@ class Answerer:
     def read(self, question: str, history: History = ()) -> Reading:
         """Retrieve, read the top windows in one batch and score the best span."""
         question = (question or "")[:MAX_QUESTION_CHARS].strip()
-        turn = _last_turn(history)
-        follow = _is_follow_up(question, turn)
-        context = f"{turn.question} {turn.text}".strip() if follow and turn else ""
-        reader_question = _resolve(question, turn) if follow and turn else question
-        shown = f"{question} (following up on: {turn.question.strip()})" if follow and turn else question
-        cands = self.retriever.candidates(reader_question, context=context)
+        turn = _followed_turn(question, history)
+        reader_question = _resolve(question, turn) if turn else question
+        shown = f"{question} (following up on: {turn.question.strip()})" if turn else question
+        cands = self.retriever.candidates(reader_question, context=turn.context if turn else "")
         reading = Reading(shown, reader_question, cands)
         top = cands[: self.config.reader_passages]
         if not top:
@@ -311,13 +318,11 @@ class Answerer:
         """Who wrote / when published / which outlet: from the article's metadata, cited
         to its header. The article is the previous answer's on a follow-up, else the best
         retrieved article that has the field."""
-        turn = _last_turn(history)
-        follow = _is_follow_up(question, turn)
-        context = f"{turn.question} {turn.text}".strip() if follow and turn else ""
-        cands = self.retriever.candidates(question, context=context)
+        turn = _followed_turn(question, history)
+        cands = self.retriever.candidates(question, context=turn.context if turn else "")
         passages = [self.retriever.to_passage(c) for c in cands[:5]]
         order = [self.data.articles[c.article]["id"] for c in cands]
-        if follow and turn and turn.article_id:
+        if turn and turn.article_id:
             order.insert(0, turn.article_id)
         for article_id in dict.fromkeys(order):
             article = self._article(article_id)
