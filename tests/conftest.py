@@ -33,13 +33,7 @@ def engine(seed_index):
 @pytest.fixture(scope="session")
 def live_app(seed_index):
     """The chat app (app.py's page) served in this process on a free port; yields its URL."""
-    from qa_app.ui import create_app, launch
-    from tests.support import free_port
+    from tests.support import serve
 
-    app = create_app(seed_index, SEEDS, log=lambda _: None)
-    port = free_port()
-    launch(app, port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
+    with serve(seed_index) as url:
+        yield url

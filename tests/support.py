@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,18 @@ def kill_when_reached(args: list[str], signal: Path, point: str, what: str) -> N
         child.kill()
         child.wait()
         child.stderr.close()
+
+
+@contextmanager
+def serve(index: Path, access=None) -> Iterator[str]:
+    """The chat app (app.py's page) over ``index`` served in this process on a free port,
+    with ``access`` (a :class:`qa_app.auth.Access`, None for the default); yields its URL."""
+    from qa_app.ui import create_app, launch
+
+    app = create_app(index, SEEDS, log=lambda _: None, access=access)
+    port = free_port()
+    launch(app, port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()

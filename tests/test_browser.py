@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlparse
@@ -17,8 +17,7 @@ import pytest
 import qa
 from qa_app.auth import Access
 from qa_app.browser import ask, browser_page, open_source
-from qa_app.ui import create_app, launch
-from tests.support import ROOT, SEEDS, SPOKESPERSON_QUESTION, free_port
+from tests.support import ROOT, SPOKESPERSON_QUESTION, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -108,17 +107,6 @@ def _axe_source() -> str:
     return path.read_text(encoding="utf-8")
 
 
-@contextmanager
-def _serve(index: Path, access: Access) -> Iterator[str]:
-    app = create_app(index, SEEDS, log=lambda _: None, access=access)
-    port = free_port()
-    launch(app, port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
-
-
 def _axe_violations(page: Page) -> list[str]:
     page.add_script_tag(content=_axe_source())
     result = page.evaluate(f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})")
@@ -137,7 +125,7 @@ def test_payloads_in_questions_titles_bylines_and_urls_render_as_text(page: Page
     qa.build_index(articles, index)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    with _serve(index, Access()) as url:
+    with serve(index, Access()) as url:
         page.goto(url)
         expect(page.locator("#qa-index li").first).to_contain_text(XSS_TITLE)  # the list shows it as text
         reply = ask(page, XSS_QUESTION)
@@ -181,7 +169,7 @@ def test_keyboard_reaches_sources_and_viewer_and_axe_finds_no_violations(page: P
 def test_read_only_and_editor_pages_pass_axe(page: Page, seed_index: Path, access: Access) -> None:
     from playwright.sync_api import expect
 
-    with _serve(seed_index, access) as url:
+    with serve(seed_index, access) as url:
         page.goto(url)
         expect(page.locator("#qa-index li").first).to_be_visible()
         if access.editor_token:
@@ -202,7 +190,7 @@ def test_an_editor_adds_an_article_through_the_page_with_the_token(page: Page, s
     shutil.copytree(seed_index, index)
     story = tmp_path / "ferry.txt"
     story.write_text("Ferry fares to double\nHarbour spokesperson Odile Varga said ferry fares will double.\n")
-    with _serve(index, Access(host="0.0.0.0", editor_token="a-long-editor-token")) as url:
+    with serve(index, Access(host="0.0.0.0", editor_token="a-long-editor-token")) as url:
         page.goto(url)
         page.get_by_text("Add articles").click()
         page.get_by_label("Editor token").fill("not-the-token")
