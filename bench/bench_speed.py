@@ -46,6 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 K = 5
+ASKS = 1000
+"""Resident memory is read after this many ``ask()`` calls."""
+ASK_P50_MS = 60
 FLAT = "FAISS flat, exact (dense only)"
 BM25 = "BM25 alone (bm25s, scores every passage)"
 POSTINGS = "BM25 postings only (ours, lexical side)"
@@ -156,7 +159,7 @@ def machine() -> dict:
     import bm25s
     import faiss
     import numpy
-    import torch
+    import onnxruntime
 
     return {
         "cpu": cpu,
@@ -164,7 +167,7 @@ def machine() -> dict:
         "memory": mem,
         "os": platform.platform(),
         "python": platform.python_version(),
-        "versions": f"faiss {faiss.__version__}, numpy {numpy.__version__}, torch {torch.__version__}, "
+        "versions": f"faiss {faiss.__version__}, numpy {numpy.__version__}, onnxruntime {onnxruntime.__version__}, "
         f"bm25s {bm25s.__version__}",
     }
 
@@ -326,6 +329,10 @@ def worker(index_dir: Path, data: Path, approximate: list[str]) -> dict:
     default = engine.data.manifest["faiss_index"]
     exact = f"ours, {default} (default config)"
     ours(exact, engine)
+    asked = 20 + len(texts)
+    for t in (texts * (1 + ASKS // max(1, len(texts))))[: max(0, ASKS - asked)]:  # memory after ASKS asks
+        engine.ask(t)
+    asked = max(asked, ASKS)
     after_queries = _status_kb("VmRSS", "VmHWM", "RssAnon", "RssFile")
 
     vectors = engine.data.dense.base.reconstruct_n(0, n)  # a fresh build: no segments
@@ -381,6 +388,7 @@ def worker(index_dir: Path, data: Path, approximate: list[str]) -> dict:
         "rss_load_anon_mb": after_load["RssAnon"],
         "rss_load_file_mb": after_load["RssFile"],
         "rss_queries_mb": after_queries["VmRSS"],
+        "asks": asked,
         "rss_queries_anon_mb": after_queries["RssAnon"],
         "rss_queries_file_mb": after_queries["RssFile"],
         "rss_peak_mb": after_queries["VmHWM"],
@@ -441,7 +449,7 @@ def report(size: int, build: dict, q: dict) -> list[str]:
         f"(imports {q['imports_s']:.1f} s); a fresh `python -c 'import qa; qa.load_engine(...)'` {q['cold_s']:.1f} s",
         f"- resident memory: {q['rss_before_mb']:.0f} MB after imports, {q['rss_load_mb']:.0f} MB after loading "
         f"({q['rss_load_anon_mb']:.0f} MB anonymous, {q['rss_load_file_mb']:.0f} MB mapped files), "
-        f"{q['rss_queries_mb']:.0f} MB after {q['questions']} searches and asks ({q['rss_queries_anon_mb']:.0f} MB "
+        f"{q['rss_queries_mb']:.0f} MB after {q['questions']} searches and {q['asks']:,} asks ({q['rss_queries_anon_mb']:.0f} MB "
         f"anonymous, {q['rss_queries_file_mb']:.0f} MB mapped files)",
     ]
     for key, value in q.items():
@@ -474,10 +482,10 @@ def goals(largest: int, builds: dict, queries: dict) -> list[str]:
     for name, r in results.items():
         if "ask_p50" not in r or (name == q["exact"] != default):  # not the exact reference row itself
             continue
-        ok = r["ask_p50"] <= 100
+        ok = r["ask_p50"] <= ASK_P50_MS
         gap = 100 * (exact["R@5"] - r["R@5"])  # points lost to approximate search
         lines.append(
-            f"- `ask()` with the reader p50 ≤ 100 ms, {name}: p50 {r['ask_p50']:.1f} ms (p95 {r['ask_p95']:.1f} ms; "
+            f"- `ask()` with the reader p50 ≤ {ASK_P50_MS} ms, {name}: p50 {r['ask_p50']:.1f} ms (p95 {r['ask_p95']:.1f} ms; "
             f"reader off, `search()`: p50 {r['p50']:.1f} ms) "
             f"— **{'met' if ok else 'not met'}**; R@5 {r['R@5']:.3f} vs exact {exact['R@5']:.3f} "
             f"({100 * (r['R@5'] - exact['R@5']):+.1f} pt, goal within 1 pt: **{'met' if gap <= 1 else 'not met'}**)"
@@ -486,7 +494,9 @@ def goals(largest: int, builds: dict, queries: dict) -> list[str]:
         f"- build ≥ 5,000 passages/s end to end: {b['build_rate']:,.0f}/s — "
         f"**{'met' if b['build_rate'] >= 5000 else 'not met'}**"
     )
-    lines.append(f"- load < 2 s: `load_engine()` {q['load_s']:.2f} s — **{'met' if q['load_s'] < 2 else 'not met'}**")
+    lines.append(f"- load ≤ 1 s: `load_engine()` {q['load_s']:.2f} s — **{'met' if q['load_s'] <= 1 else 'not met'}**")
+    lines.append(f"- resident memory ≤ 500 MB after {q['asks']:,} asks: {q['rss_queries_mb']:.0f} MB — "
+                 f"**{'met' if q['rss_queries_mb'] <= 500 else 'not met'}**")  # fmt: skip
     return lines
 
 
@@ -508,7 +518,7 @@ NOTES = """\
   into it) overlapping the question's gold paragraph.
 - **Methods.** *ours* is `engine.search(q, 5)` / `engine.ask(q)`: query embedding, FAISS and BM25
   candidates, fusion, duplicate folding and best-sentence reranking; `ask()` adds the trained
-  reader (`qa/reader`, fp32 on the CPU) reading the top passages' windows in one batch, so
+  reader (`qa/reader`, ONNX Runtime, fp32 on the CPU) reading the top passages' windows in one batch, so
   `search()` is the reader-off figure of the same run. The IVF rows are the same engine with the index `faiss_index="auto"` builds past
   `ivf_threshold` (200,000 passages by default; IVF-PQ past 5M) and the HNSW row with
   `faiss_index="hnsw"`, each trained on the same vectors (the default below the threshold

@@ -21,11 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import metadata
-from .chunking import sentences
+from .phrases import whole_phrase
+from .chunking import reading_window, sentences
 from .config import Config
 from .reader import Reader, SpanScore
 from .retrieval import Candidate, Retriever
-from .text import QUESTION_FORM, normalize, terms
+from .text import QUESTION_FORM, clean_query, normalize, terms
 from .types import Answer, Article, Citation, Passage
 
 __all__ = ["Answerer", "Reading", "NOT_FOUND", "EMPTY_QUESTION", "MAX_QUESTION_CHARS", "History"]
@@ -137,7 +138,7 @@ class Reading:
 
 
 FEATURES = ("margin", "span_score", "null_gap", "retrieval", "rank", "unexplained", "span_words")
-"""margin: best span score minus the lowest no-answer score of the windows read;
+"""margin: how much the best window's best span beats that window's no-answer score;
 span_score: the best span's start + end logit; null_gap: the best window's own no-answer
 score minus the lowest; retrieval: its passage's retrieval score; rank: its window's
 rank; unexplained: share of the question's term weight no window mentions; span_words:
@@ -160,7 +161,7 @@ class Answerer:
 
     def read(self, question: str, history: History = ()) -> Reading:
         """Retrieve, read the top windows in one batch and score the best span."""
-        question = (question or "")[:MAX_QUESTION_CHARS].strip()
+        question = clean_query(question, MAX_QUESTION_CHARS)
         turn = _followed_turn(question, history)
         reader_question = _resolve(question, turn) if turn else question
         shown = f"{question} (following up on: {turn.question.strip()})" if turn else question
@@ -175,12 +176,17 @@ class Answerer:
         scored = [(i, s) for i, s in enumerate(reading.spans) if s is not None]
         if not scored:
             return reading
-        best_i, best = max(scored, key=lambda x: (x[1].score, -x[0]))
+        # One criterion ranks the windows and picks the answer: how much a window's best
+        # span beats its own "no answer" (raw span scores do not compare across windows).
+        order = sorted(scored, key=lambda x: (-x[1].margin, x[0]))
+        best_i, best = order[0]
+        start, end = whole_phrase(texts[best_i], best.start, best.end)
+        best = reading.spans[best_i] = SpanScore(start, end, best.score, best.null)
         lowest_null = min(s.null for _, s in scored)
         reading.best = best_i
         answer_text = texts[best_i][best.start : best.end]
         reading.features = {
-            "margin": best.score - lowest_null,
+            "margin": best.margin,
             "span_score": best.score,
             "null_gap": best.null - lowest_null,
             "retrieval": reading.windows[best_i].cand.score,
@@ -190,15 +196,14 @@ class Answerer:
         }
         if self.reader.calibration is not None:
             reading.probability = self.reader.calibration.probability(reading.features)
-        # The reader may re-rank: windows by their best span's margin, then the rest.
-        order = sorted(scored, key=lambda x: -(x[1].score - x[1].null))
-        read_pids = [reading.windows[i].cand.pid for i, _ in order]
-        rest = [c for c in cands if c.pid not in set(read_pids)]
+        # The passages as the reader ranked them, then the rest as retrieved.
+        read_pids = {reading.windows[i].cand.pid for i, _ in order}
+        rest = [c for c in cands if c.pid not in read_pids]
         reading.candidates = [reading.windows[i].cand for i, _ in order] + rest
         return reading
 
     def ask(self, question: str, history: History = ()) -> Answer:
-        question = (question or "")[:MAX_QUESTION_CHARS]
+        question = clean_query(question, MAX_QUESTION_CHARS)
         if not terms(question):
             return Answer(text=EMPTY_QUESTION, found=False, citations=[], passages=[], question=question.strip())
         turn = _last_turn(history)
@@ -227,6 +232,9 @@ class Answerer:
 
     def search(self, query: str, k: int) -> list[Passage]:
         """The ``k`` best passages for ``query`` (retrieval only: fast, no reading)."""
+        query = clean_query(query, MAX_QUESTION_CHARS)
+        if not terms(query):
+            return []
         return [self.retriever.to_passage(c) for c in self.retriever.candidates(query, k=k)[:k]]
 
     # --- windows and spans ---------------------------------------------------------------
@@ -238,22 +246,8 @@ class Answerer:
         limit = self.config.reader_window_chars
         if cand.end - cand.start <= limit or not cand.sentences:
             return _Window(cand, cand.start, cand.end)
-        lo = hi = cand.best_sentence
-        sents = cand.sentences
-        while True:  # grow by the sentence before, then after, while it fits
-            grew = False
-            if lo > 0 and sents[hi][1] - sents[lo - 1][0] <= limit:
-                lo, grew = lo - 1, True
-            if hi + 1 < len(sents) and sents[hi + 1][1] - sents[lo][0] <= limit:
-                hi, grew = hi + 1, True
-            if not grew:
-                break
-        start, end = sents[lo][0], sents[hi][1]
-        if end - start > limit:  # one very long sentence: cut at a word boundary
-            end = start + limit
-            text = self.data.texts[cand.article]
-            while end > start + limit // 2 and not text[end - 1].isspace():
-                end -= 1
+        text = self.data.texts[cand.article]
+        start, end = reading_window(text, cand.sentences, cand.best_sentence, limit)
         return _Window(cand, start, end)
 
     def _supporting(self, article: int, window: _Window, s_start: int, s_end: int) -> tuple[int, int]:

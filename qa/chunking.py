@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Span", "sentences", "paragraphs", "chunk"]
+__all__ = ["Span", "sentences", "paragraphs", "chunk", "reading_window"]
 
 Span = tuple[int, int]
 
@@ -118,3 +118,28 @@ def chunk(
             passages.append((window[0][0], window[-1][1]))
     flush()
     return passages
+
+
+def reading_window(text: str, sents: list[Span], best: int, limit: int) -> Span:
+    """The run of ``sents`` around sentence ``best`` that fits in ``limit`` characters:
+    what the reader reads of a passage longer than that.
+
+    It grows by the sentence before, then the one after, while the run fits; one sentence
+    longer than ``limit`` is cut at a word boundary. The engine cuts its windows here and
+    so does the reader's training data, so the reader trains on what it will read.
+    """
+    lo = hi = best
+    while True:
+        grew = False
+        if lo > 0 and sents[hi][1] - sents[lo - 1][0] <= limit:
+            lo, grew = lo - 1, True
+        if hi + 1 < len(sents) and sents[hi + 1][1] - sents[lo][0] <= limit:
+            hi, grew = hi + 1, True
+        if not grew:
+            break
+    start, end = sents[lo][0], sents[hi][1]
+    if end - start > limit:
+        end = start + limit
+        while end > start + limit // 2 and not text[end - 1].isspace():
+            end -= 1
+    return start, end

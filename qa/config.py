@@ -46,9 +46,6 @@ class Config:
     """How many top passages the reader reads (its time grows with each)."""
     reader_window_chars: int = 500
     """A longer passage is read only around its sentence most like the question."""
-    reader_quantize: bool = False
-    """Run the reader's linear layers in int8: about twice as fast on the CPU, but it
-    cost 8 of 120 held-out answers (61 vs 69 right) when measured."""
     max_answer_chars: int = 400
     """Longest supporting extract shown with the short answer."""
 

@@ -161,10 +161,10 @@ def _iso_day(value: str | date | None, name: str) -> str | None:
 
 
 @lru_cache(maxsize=2)
-def _shared_reader(path: Path, quantize: bool) -> Reader:
+def _shared_reader(path: Path) -> Reader:
     # One reader per process: it is read-only and thread-safe, and engines are rebuilt
     # (articles added) far more often than the model changes.
-    return Reader.load(path, quantize=quantize)
+    return Reader.load(path)
 
 
 def load_engine(
@@ -190,5 +190,5 @@ def load_engine(
         raise IndexMissingError(f"no index folder {index_dir}: build one with: qa-index build SOURCE --index {index_dir}")
     data = read_index(index_dir, config)
     if not isinstance(reader, Reader):
-        reader = _shared_reader(Path(reader or MODEL_DIR).resolve(), (config or data.config).reader_quantize)
+        reader = _shared_reader(Path(reader or MODEL_DIR).resolve())
     return Engine(data, _checked_embedder(data, model), reader, config)

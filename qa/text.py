@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import Stemmer
 
-__all__ = ["QUESTION_FORM", "STOPWORDS", "words", "terms", "normalize", "shingles", "text_hash"]
+__all__ = ["QUESTION_FORM", "STOPWORDS", "words", "terms", "normalize", "shingles", "text_hash", "clean_query"]
 
 # Function words carry no topic; question words are kept out too, since every question
 # has them and no answer needs them.
@@ -78,3 +78,14 @@ def shingles(text: str, n: int = 5) -> set[int]:
 
 def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_query(text: str | None, limit: int) -> str:
+    """A question or query as the engine reads it: at most ``limit`` characters, lone
+    surrogates (text no encoder accepts) replaced, control characters dropped, trimmed."""
+    text = (text or "")[:limit]
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub(" ", text).strip()

@@ -98,3 +98,14 @@ def serve(index: Path, access=None) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
+
+
+def short_answer(reply_html: str) -> str:
+    """The bold short answer of a chat reply's HTML ("" when the reply declined): what a
+    test of the answer must look at, since a declined reply's related passages can hold
+    the same words."""
+    import html
+    import re
+
+    m = re.search(r'<p class="qa-short"><strong>(.*?)</strong></p>', reply_html, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", m.group(1))) if m else ""

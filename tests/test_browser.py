@@ -64,7 +64,7 @@ def test_ask_a_seed_question_and_check_its_source(page: Page, live_app: str, eng
         expect(page.locator("#qa-index li").first).to_be_visible()  # the list of indexed articles
 
         reply = ask(page, SPOKESPERSON_QUESTION)
-        assert "Lim Soo-suk" in reply.locator(".qa-text").inner_text()
+        assert reply.locator(".qa-short").inner_text().strip() == "Lim Soo-suk"
         assert _words(reply.locator(".qa-snippet mark").first.inner_text()) == quote
         expect(reply.locator(".qa-confidence")).to_contain_text("confidence")
 

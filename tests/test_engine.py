@@ -17,16 +17,10 @@ def check_spans(engine, answer):
             assert 0 <= loc.start < loc.end <= len(engine.article(loc.article_id).text)
 
 
-def test_most_seed_questions_are_answered(engine):
-    assert sum(engine.ask(q).found for q in SEED_QUESTIONS) >= len(SEED_QUESTIONS) // 2
-
-
 @pytest.mark.parametrize("question", SEED_QUESTIONS)
 def test_answers_are_short_cited_extracts(engine, question):
     answer = engine.ask(question)
-    if not answer.found:  # the reader declined: an honest "not found", nothing cited
-        assert answer.text == NOT_FOUND and answer.span is None and not answer.citations
-        return
+    assert answer.found, f"declined: {question!r} (p={answer.probability})"
     assert 0 < len(answer.text) <= 400
     assert answer.citations and answer.confidence in {"high", "medium", "low"}
     check_spans(engine, answer)
@@ -46,7 +40,8 @@ def test_answers_are_short_cited_extracts(engine, question):
 )
 def test_seed_answers_contain_the_fact(engine, question, expected):
     answer = engine.ask(question)
-    assert not answer.found or expected in answer.text
+    assert answer.found and expected in answer.text, answer
+    assert answer.span.quote in answer.text and answer.passages[0].article_id == answer.span.article_id
 
 
 @pytest.mark.parametrize(
@@ -75,15 +70,32 @@ def test_very_long_question_is_handled(engine):
     assert engine.search("x" * 100_000, k=3) is not None
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Aurus " * 42,  # 250 characters of a rare word: once made the tokenizer panic
+        "Who " + "Zyqxwv-" * 400 + "?",
+        "\u200b\u0000 Who is the spokesperson? \ud83d\ude00 " * 50,
+        "漢字の質問は何ですか" * 300,
+        "?" * 5000 + " Who",
+        "a" * 100_000,
+    ],
+)
+def test_odd_questions_never_crash(engine, question):
+    answer = engine.ask(question)
+    check_spans(engine, answer)
+    assert 0.0 <= answer.probability <= 1.0
+
+
 def test_follow_up_uses_the_conversation(engine):
     first = engine.ask("What treaty did North Korea sign with the Soviet Union?")
     follow = engine.ask("In which year was it signed?", [("What treaty did North Korea sign with the Soviet Union?", first.text)])
-    assert not follow.found or "1961" in follow.text
+    assert follow.found and "1961" in follow.span.quote, follow
     assert "following up on" in follow.question
 
     first = engine.ask("Who is the Foreign Ministry spokesperson?")
     follow = engine.ask("What is his name?", [("Who is the Foreign Ministry spokesperson?", first.text)])
-    assert not follow.found or "Lim Soo-suk" in follow.text
+    assert follow.found and "Lim Soo-suk" in follow.span.quote, follow
     assert "following up on" in follow.question
 
 

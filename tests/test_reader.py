@@ -17,6 +17,7 @@ from qa.reader.train import BASE_SHA256, BaseModelError, check_base_weights
 from tests.support import SEED_FACTS, SEED_FOLLOW_UPS
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+ROOT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 def _spans_exact(engine, answer):
     article = engine.article(answer.span.article_id)
@@ -108,11 +109,43 @@ def test_span_offsets_exact_on_a_sample_of_answers(engine):
     assert found >= 7
 
 
-def test_the_reader_can_change_the_ranking(engine):
-    reading = engine.answerer.read("What will Pyongyang and Moscow build across the Tumen River?")
-    assert reading.best is not None
-    best_pid = reading.windows[reading.best].cand.pid
-    assert reading.candidates[0].pid == best_pid
+@pytest.mark.parametrize("question", [q for q, _ in SEED_FACTS[:6]])
+def test_the_cited_passage_comes_first(engine, question):
+    """One criterion ranks the passages read and picks the short answer: the first
+    passage shown is the one the answer is cited from."""
+    answer = engine.ask(question)
+    assert answer.found, answer
+    first = answer.passages[0]
+    assert first.article_id == answer.span.article_id
+    assert first.start <= answer.span.start and answer.span.end <= first.end
+
+
+def test_onnx_reader_reads_the_same_spans_as_torch():
+    """The shipped ONNX model against the torch weights it was exported from."""
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForQuestionAnswering
+
+    from qa.reader.model import predict, torch_forward
+
+    reader = Reader.load(calibrated=False)
+    model = AutoModelForQuestionAnswering.from_pretrained(MODEL_DIR, dtype=torch.float32).eval()
+    text = (ROOT_SEEDS / "000_61fa93c29d891d97.txt").read_text()
+    passages = [p for p in text.split("\n") if len(p) > 80][:6]
+    questions = [q for q, _ in SEED_FACTS[:6]]
+    for q in questions:
+        onnx = reader.read(q, passages)
+        ref = predict(torch_forward(model), reader.tokenizer, [q] * len(passages), passages, reader.max_len, reader.stride)
+        for a, b in zip(onnx, ref):
+            assert (a.start, a.end) == (b.start, b.end)
+            assert a.score == pytest.approx(b.score, abs=1e-3) and a.null == pytest.approx(b.null, abs=1e-3)
+
+
+@pytest.mark.parametrize("question", ["Aurus " * 42, "x" * 100_000, "Who? " * 2000, "", "\u0000\u200b"])
+def test_reader_reads_any_question(question):
+    """A question of any length is cut to fit the window: never the tokenizer's panic."""
+    reader = Reader.load(calibrated=False)
+    spans = reader.read(question, ["Kim and Putin rode in an Aurus limousine.", "A second passage."])
+    assert len(spans) == 2 and all(s is None or 0 <= s.start <= s.end for s in spans)
 
 
 # --- the model files -------------------------------------------------------------------
@@ -126,18 +159,25 @@ def _copy_model(tmp_path: Path) -> Path:
 
 def test_missing_weight_file_is_a_clear_error(tmp_path):
     model = _copy_model(tmp_path)
-    (model / "model.safetensors").unlink()
-    with pytest.raises(ReaderModelError, match=r"model\.safetensors is missing.*retrain"):
+    (model / "model.onnx").unlink()
+    with pytest.raises(ReaderModelError, match=r"model\.onnx is missing.*retrain"):
         Reader.load(model)
 
 
 def test_damaged_weight_file_is_a_clear_error(tmp_path):
     model = _copy_model(tmp_path)
-    weights = model / "model.safetensors"
+    weights = model / "model.onnx"
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
-    with pytest.raises(ReaderModelError, match=r"model\.safetensors is damaged.*retrain"):
+    with pytest.raises(ReaderModelError, match=r"model\.onnx is damaged.*retrain"):
+        Reader.load(model)
+
+
+def test_damaged_tokenizer_is_a_clear_error(tmp_path):
+    model = _copy_model(tmp_path)
+    (model / "tokenizer.json").write_text("{not json")
+    with pytest.raises(ReaderModelError, match=r"tokenizer\.json is damaged"):
         Reader.load(model)
 
 
@@ -153,6 +193,7 @@ def test_shipped_model_record(tmp_path):
     calibration = json.loads((MODEL_DIR / "calibration.json").read_text())
     assert record["base_sha256"] == BASE_SHA256
     assert (MODEL_DIR / "model.safetensors").stat().st_size <= 60 * 2**20
+    assert (MODEL_DIR / "model.onnx").stat().st_size <= 60 * 2**20  # fp16 weights, cast on load
     # Calibrated on held-out articles only: none was trained on, none is a SQuAD dev article.
     assert calibration["titles"] and not set(record["train_titles"]) & set(calibration["titles"])
     assert "held-out" in calibration["fitted_on"]
@@ -233,13 +274,16 @@ def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
     data.mkdir()
     _squad_file(data / "squad2-train-sample.json", "Tumen_River")
     _squad_file(data / "qa-train-extra.json", "Bridges", source="squadshifts-new_wiki")
+    _squad_file(data / "squad11-train.json", "Rivers")
+    _squad_file(data / "qamr-wikinews.json", "wikinews:1")
     (data / "squad2-dev-titles.txt").write_text("Normans\n")
     out = tmp_path / "model"
     args = ["--data", str(data), "--out", str(out), "--work", str(tmp_path / "work"), "--steps", "2", "--batch", "2",
             "--max-len", "64", "--stride", "16", "--threads", "1", "--held-out-share", "0"]  # fmt: skip
     assert train.main(args) == 0
     record = json.loads((out / "reader.json").read_text())
-    assert record["steps"] == 2 and record["train_titles"] == ["Bridges", "Tumen_River"]
+    assert record["steps"] == 2 and record["train_titles"] == ["Bridges", "Rivers", "Tumen_River", "wikinews:1"]
+    assert record["onnx_sha256"] and record["precision"].startswith("bf16")
     reader = Reader.load(out, calibrated=False)
     (span,) = reader.read("When was the bridge built?", ["The bridge over the Tumen River was built in 1959."])
     assert span is not None and 0 <= span.start < span.end

@@ -5,8 +5,9 @@
     [SpanScore(start=..., end=..., score=..., null=...)]
 
 The weights are all-MiniLM-L6-v2 fine-tuned for extractive question answering with a
-no-answer option (see ``MODEL_CARD.md`` and :mod:`qa.reader.train`). ``calibration.json``
-turns the reader's scores into the probability that an answer is right.
+no-answer option (see ``MODEL_CARD.md`` and :mod:`qa.reader.train`), run by ONNX Runtime
+from ``model.onnx`` (:mod:`qa.reader.export`). ``calibration.json`` turns the reader's
+scores into the probability that an answer is right.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import SpanScore, predict
+from .model import SpanScore, load_tokenizer, predict
 
 __all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR", "sha256"]
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
-RETRAIN = "retrain it with: python -m qa.reader.train && python -m qa.reader.calibrate"
-_REQUIRED = ("model.safetensors", "config.json", "tokenizer.json", "reader.json", "calibration.json")
+RETRAIN = "restore it from the repository, or retrain it: python -m qa.reader.train && python -m qa.reader.calibrate"
+_REQUIRED = ("model.onnx", "tokenizer.json", "reader.json", "calibration.json")
+"""What run time needs (``model.safetensors`` and ``config.json`` are for training on)."""
 
 
 class ReaderModelError(RuntimeError):
@@ -66,25 +68,25 @@ def sha256(path: Path) -> str:
 
 
 class Reader:
-    """An extractive reader loaded once and shared: :meth:`read` is thread-safe."""
+    """An extractive reader run by ONNX Runtime, loaded once and shared: :meth:`read` is
+    thread-safe. torch is needed only to train and export it (:mod:`qa.reader.train`)."""
 
-    def __init__(self, model, tokenizer, record: dict, calibration: Calibration | None, path: Path) -> None:
-        self.model = model
+    def __init__(self, session, tokenizer, record: dict, calibration: Calibration | None, path: Path) -> None:
+        self.session = session
         self.tokenizer = tokenizer
         self.record = record
         self.calibration = calibration
         self.path = path
         self.max_len = int(record["max_len"])
         self.stride = int(record["stride"])
-        self._lock = threading.Lock()  # torch's CPU kernels already use every core
+        self._lock = threading.Lock()  # the tokenizer's truncation setting is shared state
 
     @classmethod
-    def load(cls, path: str | Path = MODEL_DIR, *, quantize: bool = False, calibrated: bool = True) -> "Reader":
-        """Load the reader in ``path``, checking its files and weight hash first.
+    def load(cls, path: str | Path = MODEL_DIR, *, calibrated: bool = True, threads: int | None = None) -> "Reader":
+        """Load the reader in ``path``, checking its files and the model's sha256 first.
 
-        ``quantize`` runs the linear layers in int8 (about twice as fast on the CPU, a
-        little less accurate: see :attr:`qa.Config.reader_quantize`). Raises :class:`ReaderModelError` naming a missing or
-        damaged file and how to retrain.
+        ``threads``: ONNX Runtime's threads for one read (default: every core). Raises
+        :class:`ReaderModelError` naming a missing or damaged file and how to retrain.
         """
         path = Path(path)
         for name in _REQUIRED if calibrated else _REQUIRED[:-1]:
@@ -92,10 +94,10 @@ class Reader:
                 raise ReaderModelError(f"reader model file {path / name} is missing; {RETRAIN}")
         try:
             record = json.loads((path / "reader.json").read_text(encoding="utf-8"))
-            expected = record["weights_sha256"]
+            expected = record["onnx_sha256"]
         except (ValueError, KeyError) as e:
             raise ReaderModelError(f"reader model file {path / 'reader.json'} is damaged ({e}); {RETRAIN}") from None
-        weights = path / "model.safetensors"
+        weights = path / "model.onnx"
         if sha256(weights) != expected:
             raise ReaderModelError(f"reader model file {weights} is damaged (its sha256 does not match reader.json); {RETRAIN}")
         calibration = None
@@ -104,21 +106,27 @@ class Reader:
                 calibration = Calibration.from_file(path / "calibration.json")
             except (ValueError, KeyError) as e:
                 raise ReaderModelError(f"reader model file {path / 'calibration.json'} is damaged ({e}); {RETRAIN}") from None
+        try:
+            tokenizer = load_tokenizer(path / "tokenizer.json")
+        except Exception as e:  # tokenizers raises its own exception type
+            raise ReaderModelError(f"reader model file {path / 'tokenizer.json'} is damaged ({e}); {RETRAIN}") from None
 
-        import torch
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+        import onnxruntime as ort
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
-        model.eval()
-        if quantize:
-            with warnings.catch_warnings():  # torch deprecates eager quantisation for torchao; it still works
-                warnings.simplefilter("ignore")
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        return cls(model, tokenizer, record, calibration, path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's errors are not one type
+            raise ReaderModelError(f"reader model file {weights} is damaged ({e}); {RETRAIN}") from None
+        return cls(session, tokenizer, record, calibration, path)
+
+    def _forward(self, ids, types, mask):
+        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        return start, end
 
     def read(
         self, question: str, passages: Sequence[str], *, max_len: int | None = None, batch_size: int = 16
@@ -127,9 +135,10 @@ class Reader:
         score and the passage's no-answer score; None for an empty passage.
 
         ``max_len`` is the window size in tokens (default: the one trained with); longer
-        passages are read in windows overlapping by the trained stride."""
+        passages are read in windows overlapping by the trained stride. A question of any
+        length is cut to fit the window (:data:`qa.reader.model.MAX_QUESTION_TOKENS`)."""
         if not passages:
             return []
         with self._lock:
-            return predict(self.model, self.tokenizer, [question] * len(passages), passages,
+            return predict(self._forward, self.tokenizer, [question] * len(passages), passages,
                            max_len or self.max_len, self.stride, batch_size)  # fmt: skip

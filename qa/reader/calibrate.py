@@ -5,10 +5,10 @@
 The held-out articles of :mod:`qa.reader.train` (rebuilt from the arguments recorded in
 ``reader.json``: two SQuAD 2.0 train articles and a share of every other source, none
 of them trained on) are indexed, and their questions asked through the whole engine,
-as a user would: retrieval, windows, reader. Asked are the answerable questions, the
-real SQuAD unanswerable ones, and entity-swapped ones (a name or number of an
-answerable question replaced by one the articles do not mention), about half of them
-unanswerable, as in SQuAD 2.0. A logistic regression of the answer features
+as a user would: retrieval, windows, reader. Asked are answerable questions, questions
+whose article is left out of the index (not in the archive), SQuAD's real unanswerable
+ones and entity-swapped ones (a name or number of an answerable question replaced by one
+the articles do not mention): about half of them unanswerable. A logistic regression of the answer features
 (:data:`qa.answering.FEATURES`) on "the answer is right" (token F1 >= 0.5 with a gold
 answer) gives the probability; the threshold maximises SQuAD 2.0 F1 over the
 cross-validated probabilities. Writes ``calibration.json`` next to the weights.
@@ -36,7 +36,7 @@ RIGHT_F1 = 0.5
 """An answer counts as right when its token F1 with a gold answer reaches this."""
 
 
-ASKED_SOURCES = ("squad2-train-sample", "squadshifts-new_wiki", "tydiqa-en-train", "tydiqa-en-dev", "squad11-train-trunc")
+ASKED_SOURCES = ("squad2-train-sample", "squad11-train", "squadshifts-new_wiki", "tydiqa-en-train", "tydiqa-en-dev", "squad11-train-trunc")
 """Whose questions are asked: encyclopaedic ones, specific enough to ask of a whole
 collection, as a newsroom asks of its archive. Review, forum and fairy-tale questions
 ("What did the author like?") only make sense beside their own passage; their articles
@@ -51,7 +51,14 @@ took opposite signs and turned clear answers in small collections into refusals.
 
 
 def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int) -> tuple[list, list[rd.Example]]:
-    """The held-out articles (as :class:`qa.Article`) and the questions to ask of them."""
+    """The held-out articles to index (as :class:`qa.Article`) and the questions to ask.
+
+    A fifth of the held-out articles is left out of the index: their questions are the
+    ``not_in_archive`` kind, a question whose article the archive lacks, which is what a
+    news user's unanswerable question usually is. The indexed articles give answerable
+    questions, SQuAD's real unanswerable ones and entity-swapped near misses. Mixed like
+    use: about half answerable, a quarter not in the archive, a quarter near misses.
+    """
     from ..types import Article
     from .train import build_examples
 
@@ -59,22 +66,31 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     refused = rd.dev_titles(data_dir / "squad2-dev-titles.txt")
     train_arts, held_arts = build_examples(args, refused)
     # A few sources repeat a title or a paragraph across their articles (TyDi QA) or
-    # were budgeted in parts: keep only held-out articles sharing neither with training.
+    # were taken in parts: keep only held-out articles sharing neither with training.
     trained = {t for t, _, _ in train_arts}
     trained_contexts = {e.context for _, _, ex in train_arts for e in ex}
     held_arts = [a for a in held_arts if a[0] not in trained and not any(e.context in trained_contexts for e in a[2])]
+    rng = random.Random(seed)
+    titles = sorted({t for t, _, _ in held_arts})
+    rng.shuffle(titles)
+    absent = set(titles[: len(titles) // 5])
     articles, by_title = [], defaultdict(list)
     for title, source, examples in held_arts:
-        by_title[(title, source)].extend(dict.fromkeys(e.context for e in examples))
+        if title not in absent:
+            by_title[(title, source)].extend(dict.fromkeys(e.context for e in examples))
     for n, ((title, source), contexts) in enumerate(by_title.items()):
         articles.append(Article(id=f"held-{n}", title=title, text="\n\n".join(dict.fromkeys(contexts)), source=source))
-    rng = random.Random(seed)
     asked = [a for a in held_arts if a[1] in ASKED_SOURCES]
-    examples = [e for _, _, ex in asked for e in ex]
+    present = [a for a in asked if a[0] not in absent]
+    examples = [e for _, _, ex in present for e in ex]
     ans = [e for e in examples if e.answerable]
     questions = rng.sample(ans, min(answerable, len(ans)))
     questions += [e for e in examples if e.kind == "unanswerable"]
-    questions += list(rd.entity_swap_negatives(asked, 0.5, seed))
+    swaps = list(rd.entity_swap_negatives(present, 0.5, seed))
+    questions += rng.sample(swaps, min(len(swaps), answerable // 2))
+    missing = [e for t, _, ex in asked if t in absent for e in ex if e.answerable]
+    questions += [rd.Example(e.id + "-na", e.title, e.source, e.question, "", None, "", "not_in_archive")
+                  for e in rng.sample(missing, min(len(missing), answerable // 2))]  # fmt: skip
     return articles, questions
 
 

@@ -10,6 +10,16 @@ training files hold only 348 real ones:
 - ``entity_swap``: a name, number or year of the question that the passage mentions is
   swapped for one it does not mention ("When did Madonna start ..." against Beyoncé's
   passage). This imitates SQuAD 2.0's adversarial unanswerable questions.
+- ``not_in_archive``: the question against the passage of *another* article most like it
+  (by the engine's own embedder and word overlap): what a news user's unanswerable
+  question usually is, a question whose article the archive does not hold.
+- ``window_miss``: the window the engine would cut around the sentence most like the
+  question, when that window lacks the answer.
+
+Every example is then cut the way the engine cuts what the reader reads
+(:func:`engine_windows`: :func:`qa.chunking.chunk` into passages, then
+:func:`qa.chunking.reading_window` around the sentence the embedder finds most like the
+question), so the reader trains on the windows it will meet.
 
 Articles of the SQuAD 2.0 dev split are refused outright: the evaluation sets come from them.
 """
@@ -24,7 +34,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives"]
+__all__ = [
+    "Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives",
+    "not_in_archive_negatives", "engine_windows",
+]  # fmt: skip
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
@@ -52,7 +65,7 @@ class Example:
     context: str
     answer_start: int | None
     answer_text: str
-    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap"
+    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "not_in_archive", "window_miss"
 
     @property
     def answerable(self) -> bool:
@@ -89,7 +102,7 @@ def load_squad(path: str | Path, refused_titles: frozenset[str]) -> list[tuple[s
                 if q.get("is_impossible") or not q.get("answers"):
                     examples.append(Example(q["id"], title, source, q["question"], ctx, None, "", "unanswerable"))
                 else:
-                    a = q["answers"][0]
+                    a = q["answers"][0]  # the writer's own span comes first (QAMR has several)
                     examples.append(Example(q["id"], title, source, q["question"], ctx, a["answer_start"], a["text"], "answerable"))
         articles.append((title, source, examples))
     return articles
@@ -200,3 +213,117 @@ def _swap(old: str, names: list[str], ctx_folded: str, rng: random.Random) -> st
         if new.casefold() != old.casefold() and new.casefold() not in ctx_folded:
             return new
     return None
+
+
+def _vectors(embedder, texts: list[str], batch: int = 50_000):
+    import numpy as np
+
+    return np.concatenate([embedder.encode(texts[i : i + batch]) for i in range(0, len(texts), batch)]) if texts else None
+
+
+def not_in_archive_negatives(articles, pool, embedder, per_question: float, seed: int, top: int = 20) -> Iterator[Example]:
+    """The question against the passage of another article (of ``pool``, a list of
+    articles) that the embedder finds most like it and that shares most of its words,
+    among the ``top`` nearest; passages holding the answer text are skipped."""
+    import numpy as np
+
+    from ..chunking import chunk
+
+    rng = random.Random(seed)
+    passages, owner = [], []
+    for title, _, examples in pool:
+        for c in dict.fromkeys(e.context for e in examples):
+            for a, b in chunk(c):
+                passages.append(c[a:b])
+                owner.append(title)
+    asked = [(title, source, e) for title, source, examples in articles for e in examples
+             if e.answerable and rng.random() < per_question]  # fmt: skip
+    if not asked or not passages:
+        return
+    pvec = _vectors(embedder, passages)
+    pwords = [None] * len(passages)
+    for lo in range(0, len(asked), 2048):
+        block = asked[lo : lo + 2048]
+        qvec = embedder.encode([e.question for _, _, e in block])
+        sims = qvec @ pvec.T
+        k = min(top, len(passages))
+        near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        for row, (title, source, e) in enumerate(block):
+            qwords = words(e.question)
+            needle = e.answer_text.casefold().strip()
+            best, best_score = None, -1.0
+            for j in near[row]:
+                if owner[j] == title:
+                    continue
+                if pwords[j] is None:
+                    pwords[j] = words(passages[j])
+                score = float(sims[row, j]) + 0.1 * len(qwords & pwords[j])
+                if score > best_score and needle not in passages[j].casefold():
+                    best, best_score = j, score
+            if best is not None:
+                yield Example(e.id + "-na", title, source, e.question, passages[best], None, "", "not_in_archive")
+
+
+def engine_windows(examples: list[Example], embedder, limit: int, miss_share: float, seed: int) -> list[Example]:
+    """Each example cut to what the engine's reader would read of its context.
+
+    The context is chunked into passages as the index chunks articles; the window is the
+    run of sentences around the one most like the question (:func:`qa.chunking.reading_window`).
+    An answerable example whose window lacks the answer gives two examples: the window
+    around the answer's own sentence (the reader should still learn to read it), and,
+    for ``miss_share`` of them, the window it missed, as a ``window_miss`` negative.
+    """
+    import numpy as np
+
+    from ..chunking import chunk, reading_window, sentences
+
+    rng = random.Random(seed)
+    layout: dict[str, list[tuple[tuple[int, int], list[tuple[int, int]]]]] = {}
+    sent_texts: list[str] = []
+    sent_index: dict[str, int] = {}
+    for e in examples:
+        if e.context in layout:
+            continue
+        parts = []
+        for a, b in chunk(e.context):
+            sents = sentences(e.context, a, b) or [(a, b)]
+            parts.append(((a, b), sents))
+        layout[e.context] = parts
+        sent_index[e.context] = len(sent_texts)
+        sent_texts += [e.context[s:t] for _, sents in parts for s, t in sents]
+    svec = _vectors(embedder, sent_texts)
+    qvec = _vectors(embedder, [e.question for e in examples])
+    out: list[Example] = []
+    for e, q in zip(examples, qvec):
+        parts = layout[e.context]
+        flat = [(p, k) for p, (_, sents) in enumerate(parts) for k in range(len(sents))]
+        first = sent_index[e.context]
+        sims = svec[first : first + len(flat)] @ q
+        p, k = flat[int(np.argmax(sims))]
+
+        def window(p: int, k: int) -> tuple[int, int]:
+            (a, b), sents = parts[p]
+            return (a, b) if b - a <= limit else reading_window(e.context, sents, k, limit)
+
+        w0, w1 = window(p, k)
+        if not e.answerable:
+            out.append(_cut(e, w0, w1, e.kind))
+            continue
+        a0, a1 = e.answer_start, e.answer_start + len(e.answer_text)
+        if w0 <= a0 and a1 <= w1:
+            out.append(_cut(e, w0, w1, e.kind))
+            continue
+        if rng.random() < miss_share and e.answer_text.casefold() not in e.context[w0:w1].casefold():
+            out.append(_cut(e, w0, w1, "window_miss"))
+        own = [(p, k) for p, k in flat if parts[p][1][k][0] <= a0 < parts[p][1][k][1]]
+        if own:
+            w0, w1 = window(*own[0])
+            if w0 <= a0 and a1 <= w1:
+                out.append(_cut(e, w0, w1, e.kind))
+    return out
+
+
+def _cut(e: Example, start: int, end: int, kind: str) -> Example:
+    answerable = kind == "answerable" or (kind == e.kind and e.answerable)
+    return Example(e.id if kind == e.kind else e.id + "-wm", e.title, e.source, e.question, e.context[start:end],
+                   e.answer_start - start if answerable else None, e.answer_text if answerable else "", kind)  # fmt: skip

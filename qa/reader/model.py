@@ -8,16 +8,17 @@ windows; the best span over all windows is kept, and "no answer" is the lowest
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SpanScore", "encode", "decode", "collate", "predict"]
+__all__ = ["SpanScore", "Forward", "encode", "load_tokenizer", "cut_questions", "decode", "collate", "predict", "torch_forward"]
 
 MAX_ANSWER_TOKENS = 30
-MAX_QUESTION_CHARS = 250
-"""Longer questions are cut to this many characters, so the passage keeps most of the window."""
+MAX_QUESTION_TOKENS = 48
+"""Longer questions are cut to this many tokens, so the passage keeps most of the window
+(and the tokenizer's stride always fits: a question filling the window made it panic)."""
 TOP_K = 20
 
 
@@ -37,23 +38,44 @@ class SpanScore:
         return self.score - self.null
 
 
-def encode(tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int):
-    """Tokenise (question, context) pairs into windows; returns the tokenizer's batch with
-    ``overflow_to_sample_mapping`` and ``offset_mapping`` (None outside the context)."""
-    enc = tokenizer(
-        [q[:MAX_QUESTION_CHARS] for q in questions],
-        list(contexts),
-        truncation="only_second",
-        max_length=max_len,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=False,
-    )
-    for i in range(len(enc["input_ids"])):
-        seq = enc.sequence_ids(i)
-        enc["offset_mapping"][i] = [o if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq)]
-    return enc
+def encode(tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int) -> dict[str, list]:
+    """Tokenise (question, context) pairs into windows of ``max_len`` tokens overlapping by
+    ``stride`` (``tokenizer`` is a :class:`tokenizers.Tokenizer`, see :func:`load_tokenizer`).
+
+    Returns ``input_ids``, ``token_type_ids``, ``offset_mapping`` (character offsets into
+    the context; None outside it) and ``overflow_to_sample_mapping`` (each window's pair),
+    a window per row. A question is cut to :data:`MAX_QUESTION_TOKENS` tokens, and fewer
+    when the window is small, so every window keeps more context tokens than the stride.
+    """
+    questions = cut_questions(tokenizer, questions, min(MAX_QUESTION_TOKENS, max_len - stride - 3 - 8))
+    tokenizer.enable_truncation(max_len, stride=stride, strategy="only_second")
+    out: dict[str, list] = {"input_ids": [], "token_type_ids": [], "offset_mapping": [], "overflow_to_sample_mapping": []}
+    for pair, first in enumerate(tokenizer.encode_batch(list(zip(questions, contexts)))):
+        for enc in [first, *first.overflowing]:
+            out["input_ids"].append(enc.ids)
+            out["token_type_ids"].append(enc.type_ids)
+            out["offset_mapping"].append([o if s == 1 else None for o, s in zip(enc.offsets, enc.sequence_ids)])
+            out["overflow_to_sample_mapping"].append(pair)
+    return out
+
+
+def load_tokenizer(path):
+    """The reader's WordPiece tokenizer from its ``tokenizer.json`` (no padding)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def cut_questions(tokenizer, questions: Sequence[str], max_tokens: int) -> list[str]:
+    """Each question cut after its first ``max_tokens`` tokens (at a token's end)."""
+    if max_tokens < 1:
+        raise ValueError(f"window too small for a question: {max_tokens} tokens left")
+    questions = [q[:4000] for q in questions]  # far more than max_tokens tokens; bounds the work
+    tokenizer.no_truncation()
+    encs = tokenizer.encode_batch(questions, add_special_tokens=False)
+    return [q if len(e.offsets) <= max_tokens else q[: e.offsets[max_tokens - 1][1]] for q, e in zip(questions, encs)]
 
 
 def decode(
@@ -90,40 +112,52 @@ def decode(
 
 def collate(feats: Sequence[tuple[Sequence[int], Sequence[int], ...]], idx: Sequence[int]):
     """Pad the windows ``feats[i]`` (input ids, token type ids, ...) for ``i in idx`` into
-    one batch: ids, token types and attention mask tensors."""
-    import torch
-
+    one batch: int64 arrays of ids, token types and attention mask."""
     n = max(len(feats[i][0]) for i in idx)
-    ids = torch.zeros((len(idx), n), dtype=torch.long)
-    types = torch.zeros((len(idx), n), dtype=torch.long)
-    mask = torch.zeros((len(idx), n), dtype=torch.long)
+    ids = np.zeros((len(idx), n), dtype=np.int64)
+    types = np.zeros((len(idx), n), dtype=np.int64)
+    mask = np.zeros((len(idx), n), dtype=np.int64)
     for r, i in enumerate(idx):
         k = len(feats[i][0])
-        ids[r, :k] = torch.tensor(feats[i][0])
-        types[r, :k] = torch.tensor(feats[i][1])
+        ids[r, :k] = feats[i][0]
+        types[r, :k] = feats[i][1]
         mask[r, :k] = 1
     return ids, types, mask
 
 
-def predict(model, tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int,
+Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""A model run: (ids, token types, attention mask) -> (start logits, end logits)."""
+
+
+def predict(forward: Forward, tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int,
             batch_size: int = 32) -> list[SpanScore | None]:  # fmt: skip
     """Best span per (question, context) pair, each context read in windows of similar
-    length batched together (see :func:`decode`)."""
-    import torch
-
+    length batched together (see :func:`decode`); ``forward`` runs the model (ONNX
+    Runtime at run time, torch in training)."""
     enc = encode(tokenizer, questions, contexts, max_len, stride)
     n = len(enc["input_ids"])
     feats = [(enc["input_ids"][i], enc["token_type_ids"][i]) for i in range(n)]
     order = sorted(range(n), key=lambda i: len(feats[i][0]))
     starts: list = [None] * n
     ends: list = [None] * n
-    with torch.inference_mode():
-        for lo in range(0, n, batch_size):
-            idx = order[lo : lo + batch_size]
-            ids, types, mask = collate(feats, idx)
-            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-            for r, i in enumerate(idx):
-                k = len(feats[i][0])
-                starts[i] = out.start_logits[r, :k].float().numpy()
-                ends[i] = out.end_logits[r, :k].float().numpy()
+    for lo in range(0, n, batch_size):
+        idx = order[lo : lo + batch_size]
+        start_logits, end_logits = forward(*collate(feats, idx))
+        for r, i in enumerate(idx):
+            k = len(feats[i][0])
+            starts[i] = np.asarray(start_logits[r, :k], dtype=np.float32)
+            ends[i] = np.asarray(end_logits[r, :k], dtype=np.float32)
     return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions))
+
+
+def torch_forward(model) -> Forward:
+    """:data:`Forward` for a transformers question-answering model (training, export checks)."""
+    import torch
+
+    def forward(ids, types, mask):
+        with torch.inference_mode():
+            out = model(input_ids=torch.from_numpy(ids), token_type_ids=torch.from_numpy(types),
+                        attention_mask=torch.from_numpy(mask))  # fmt: skip
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+    return forward

