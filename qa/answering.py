@@ -48,8 +48,12 @@ its text; a text that opens with a bold short answer (``**Lin Jian** ...``) give
 _REFERENCE = re.compile(
     r"\b(he|she|it|its|they|them|their|his|her|him|this|that|these|those|there|then|the same)\b", re.I
 )
-_PERSONAL = re.compile(r"\b(he|she|him)\b", re.I)
+_PERSONAL = re.compile(r"\b(he|she|him|it|they|them)\b", re.I)
 _POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.I)
+# "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
+_AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
+_NUMERIC = re.compile(r"^[\d\W]*\d[\d\W]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
+                      r"March|April|May|June|July|August|September|October|November|December)\b")  # fmt: skip
 _BOLD = re.compile(r"^\s*\*\*(.+?)\*\*")
 
 
@@ -96,16 +100,19 @@ def _followed_turn(question: str, history: History) -> _Turn | None:
 
 
 def _resolve(question: str, turn: _Turn) -> str:
-    """The question with its first personal or possessive pronoun read as the previous
-    short answer ("What is his title?" -> "What is Lin Jian's title?")."""
-    if not turn.short or len(turn.short) > 60:
+    """The question with its first pronoun read as the previous short answer ("What is his
+    title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"). A date
+    or number is never read into a pronoun, nor is a long answer."""
+    short = turn.short
+    if not short or len(short) > 60 or _NUMERIC.match(short):
         return question
-    m = _POSSESSIVE.search(question)
-    if m:
-        return question[: m.start()] + turn.short + "'s" + question[m.end() :]
-    m = _PERSONAL.search(question)
-    if m:
-        return question[: m.start()] + turn.short + question[m.end() :]
+    for m in sorted([*_POSSESSIVE.finditer(question), *_PERSONAL.finditer(question)], key=lambda m: m.start()):
+        word = m.group(1).lower()
+        if word == "her" and _AFTER_OBJECT_HER.match(question, m.end()):
+            return question[: m.start()] + short + question[m.end() :]
+        if _POSSESSIVE.fullmatch(word):
+            return question[: m.start()] + short + "'s" + question[m.end() :]
+        return question[: m.start()] + short + question[m.end() :]
     return question
 
 

@@ -142,4 +142,6 @@ def reading_window(text: str, sents: list[Span], best: int, limit: int) -> Span:
         end = start + limit
         while end > start + limit // 2 and not text[end - 1].isspace():
             end -= 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
     return start, end

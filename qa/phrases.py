@@ -3,7 +3,7 @@
 The reader picks its span token by token, so it can start inside a name ("Complex Seoul"
 for "Government Complex Seoul") or stop halfway through "between North Korea and the
 Soviet Union". :func:`whole_phrase` widens such a span, inside the text it was read from,
-to the whole word, the whole run of capitalised words, and both sides of "between ... and".
+to the whole word, the rest of a name, and both sides of "between ... and".
 """
 
 from __future__ import annotations
@@ -37,15 +37,19 @@ def whole_phrase(text: str, start: int, end: int, lo: int = 0, hi: int | None = 
         start -= 1
     while end < hi and _is_word_char(text[end - 1]) and _is_word_char(text[end]):
         end += 1
-    # Whole names: capitalised words right before a capitalised first word, or right
-    # after a capitalised last word, belong to the same name.
+    # Whole names: a run of capitalised words after "the" is one name ("the Government
+    # Complex Seoul"), so a span inside it takes the run's start; elsewhere the words
+    # before are often a title ("Foreign Minister Lim"), so the span keeps its start.
     first = _NAME_WORD.match(text, start)
     if first and first.group(0) not in _NOT_NAME:
+        run = start
         while True:
-            m = re.search(r"([A-Z][\w'’.-]*\w|[A-Z]) $", text[max(lo, start - 40) : start])
-            if not m or m.group(1) in _NOT_NAME or not _mid_sentence(text, start - len(m.group(0)), lo):
+            m = re.search(r"([A-Z][\w'’.-]*\w|[A-Z]) $", text[max(lo, run - 40) : run])
+            if not m or m.group(1) in _NOT_NAME or run - len(m.group(0)) < lo:
                 break
-            start -= len(m.group(0))
+            run -= len(m.group(0))
+        if run < start and re.search(r"\b[Tt]he $", text[max(lo, run - 4) : run]):
+            start = run
     last = re.search(r"([A-Z][\w'’.-]*\w|[A-Z])$", text[start:end])
     if last and last.group(1) not in _NOT_NAME:
         while True:
@@ -59,9 +63,3 @@ def whole_phrase(text: str, start: int, end: int, lo: int = 0, hi: int | None = 
         if m:
             end = m.end()
     return start, end
-
-
-def _mid_sentence(text: str, pos: int, lo: int) -> bool:
-    """True when the word at ``pos`` does not open a sentence (so its capital means a name)."""
-    before = text[lo:pos].rstrip()
-    return bool(before) and before[-1] not in ".!?\"“:;\n"

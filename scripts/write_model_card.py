@@ -25,6 +25,8 @@ LICENCES = {
     "fairytaleqa": "Apache-2.0 (texts public domain)",
     "covidqa": "Apache-2.0 (papers mostly CC BY)",
     "squad11-train-trunc": "CC BY-SA 4.0",
+    "squad11-train": "CC BY-SA 4.0",
+    "qamr-wikinews": "MIT (questions); sentences Wikinews, CC BY 2.5",
 }
 
 
@@ -37,11 +39,12 @@ def main() -> int:
     a = record["arguments"]
     training = "\n".join([
         "| setting | value |", "|---|---|",
-        f"| windows | {a['max_len']} tokens, stride {a['stride']}; contexts cropped to {a['crop_chars']} characters around the answer |",
+        f"| windows | {a['max_len']} tokens, stride {a['stride']}; the engine's reading windows of at most {a['window_chars']} characters |",
+        f"| precision | {record.get('precision', 'fp32')} |",
         f"| optimiser | AdamW, lr {a['lr']}, weight decay 0.01, batch {a['batch']}, warm-up {a['warmup']:.0%}, linear decay over the time budget |",
-        f"| frozen | {record['frozen']} (CPU time) |",
+        f"| frozen | {record['frozen']} |",
         f"| steps | {record['steps']} of {record['planned_steps']} planned ({record['steps'] * a['batch']:,} windows of {record['train_windows']:,}) |",
-        f"| time | {record['train_seconds'] / 60:.0f} min on {record['threads']} CPU cores (a shared 2-core machine), seed {a['seed']} |",
+        f"| time | {record['train_seconds'] / 60:.0f} min on {record['threads']} CPU cores, seed {a['seed']} |",
         f"| reproduce the same steps | `--steps {record['steps']}` instead of `--max-minutes` |",
     ])  # fmt: skip
     sources = "\n".join(f"| {s} | {LICENCES.get(s, '?')} | {n:,} |" for s, n in sorted(record["train_sources"].items()))
@@ -60,14 +63,28 @@ def main() -> int:
                 f"| SQuAD 2.0 F1 at the threshold | {cal['cv_squad2_f1']} (always declining: {cal['always_decline_f1']}) |",
                 f"| expected calibration error | {cal['cv_expected_calibration_error']} |",
                 *(f"| declined, {k} | {v:.1%} |" for k, v in cal["declined_share_by_kind"].items())]  # fmt: skip
+    if cal.get("reliability"):
+        figures += ["", "Reliability (out of fold): of the best spans given each probability, the share right.", "",
+                    "| probability | answers | mean probability | right |", "|---|---|---|---|"]  # fmt: skip
+        figures += [f"| {b['bin']} | {b['n']} | {b['mean_probability']:.2f} | {b['right']:.2f} |" for b in cal["reliability"]]
     if args.figures:
         figures += ["", args.figures.read_text(encoding="utf-8").strip()]
     titles = record.get("train_titles_by_source") or {"all": record["train_titles"]}
     listing = "\n".join(f"- **{s}** ({len(t)}): " + "; ".join(t) for s, t in sorted(titles.items()))
     size_mb = (READER / "model" / "model.safetensors").stat().st_size / 2**20
+    onnx_mb = (READER / "model" / "model.onnx").stat().st_size / 2**20
+    runs = json.loads((READER / "runs.json").read_text(encoding="utf-8"))
+    run_rows = ["| run | data | steps × batch = windows | minutes | machine | held-out closed F1 / answerable declined | shipped |",
+                "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in runs:
+        run_rows.append(f"| {r['run']} | {r['data']} | {r['steps']:,} × {r['batch']} = {r['steps'] * r['batch']:,} | "
+                        f"{r['minutes']} | {r['machine']} | {r['held_out']} | {'yes' if r.get('shipped') else 'no'} |")  # fmt: skip
+    command = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in a.items()
+                       if k in ("max_minutes", "eval_limit") and v)  # fmt: skip
     template = (READER / "MODEL_CARD.template.md").read_text(encoding="utf-8")
-    card = template.format(size_mb=f"{size_mb:.0f}", training=training, sources=sources, kinds=kinds,
-                           figures="\n".join(figures), titles=listing)  # fmt: skip
+    card = template.format(size_mb=f"{size_mb:.0f}", onnx_mb=f"{onnx_mb:.0f}", training=training, sources=sources,
+                           kinds=kinds, figures="\n".join(figures), titles=listing, runs="\n".join(run_rows),
+                           command=command, held_share=f"{a['held_out_share']:.0%}")  # fmt: skip
     (READER / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     print(f"wrote {READER / 'MODEL_CARD.md'}")
     return 0

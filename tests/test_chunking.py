@@ -40,3 +40,17 @@ def test_long_paragraph_windows_overlap():
     assert len(spans) > 5
     for (_, e1), (s2, _) in zip(spans, spans[1:]):
         assert s2 < e1  # one shared sentence
+
+
+def test_reading_window_grows_around_the_best_sentence_within_the_limit():
+    from qa.chunking import reading_window
+
+    text = "One short. Two is here. Three is the answer sentence. Four follows it. Five ends."
+    sents = sentences(text)
+    start, end = reading_window(text, sents, 2, 60)
+    assert "Three is the answer sentence." in text[start:end] and end - start <= 60
+    assert (start, end) in {(s, e) for s, _ in sents for _, e in sents}  # whole sentences
+    assert reading_window(text, sents, 2, 10_000) == (0, len(text))
+    long = "word " * 200
+    start, end = reading_window(long, [(0, len(long) - 1)], 0, 100)
+    assert end - start <= 100 and long[end - 1] != " " and long[end] == " "  # cut at a word boundary

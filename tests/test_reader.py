@@ -258,6 +258,82 @@ def test_made_up_unanswerable_questions_lack_their_answer(tmp_path):
         assert e.context == original.context and e.question != original.question and not e.answerable
 
 
+def _example(id, question, context, answer=None, title="T", kind=None):
+    start = None if answer is None else context.index(answer)
+    return rd.Example(id, title, "src", question, context, start, answer or "", kind or ("answerable" if answer else "unanswerable"))
+
+
+def test_training_windows_are_cut_as_the_engine_cuts_them():
+    from qa.chunking import reading_window, sentences
+    from qa.embedding import Embedder
+
+    filler = " ".join(f"Sentence number {n} talks about the weather in the valley." for n in range(20))
+    context = filler + " The bridge over the Tumen River was built in 1959. " + filler
+    examples = [_example("a", "When was the bridge over the Tumen River built?", context, "1959"),
+                _example("b", "Who painted the bridge?", context)]  # fmt: skip
+    out = rd.engine_windows(examples, Embedder(), 300, miss_share=1.0, seed=1)
+    by_id = {e.id: e for e in out}
+    window = by_id["a"]
+    assert len(window.context) <= 300 and window.context[window.answer_start :].startswith("1959")
+    # exactly the window the engine would read around the sentence most like the question
+    start = context.index(window.context)
+    sents = sentences(context)
+    best = next(k for k, (s0, s1) in enumerate(sents) if s0 <= context.index("The bridge") < s1)
+    assert (start, start + len(window.context)) == reading_window(context, sents, best, 300)
+    assert not by_id["b"].answerable and len(by_id["b"].context) <= 300
+
+
+def test_a_missed_window_gives_a_negative_and_the_answer_window():
+    from qa.embedding import Embedder
+
+    context = ("The Tumen River bridge is a bridge over the Tumen River. " * 8) + " ".join(
+        f"Filler sentence {n} is unrelated to anything." for n in range(15)) + " It opened in 1959."  # fmt: skip
+    out = rd.engine_windows([_example("a", "When did the Tumen River bridge open?", context, "1959")], Embedder(), 200, 1.0, 1)
+    kinds = sorted(e.kind for e in out)
+    assert kinds == ["answerable", "window_miss"], kinds
+    miss = next(e for e in out if e.kind == "window_miss")
+    assert "1959" not in miss.context and not miss.answerable
+    hit = next(e for e in out if e.kind == "answerable")
+    assert hit.context[hit.answer_start : hit.answer_start + 4] == "1959"
+
+
+def test_not_in_archive_negatives_come_from_other_articles():
+    from qa.embedding import Embedder
+
+    arts = [
+        ("Bridges", "src", [_example("a", "When was the Tumen River bridge built?", "The Tumen River bridge was built in 1959.", "1959", "Bridges")]),
+        ("Rivers", "src", [_example("b", "How long is the Tumen River?", "The Tumen River is 521 km long and has a bridge.", "521 km", "Rivers")]),
+    ]  # fmt: skip
+    out = list(rd.not_in_archive_negatives(arts, arts, Embedder(), 1.0, seed=1))
+    assert {e.id for e in out} == {"a-na", "b-na"}
+    for e in out:
+        assert e.kind == "not_in_archive" and not e.answerable
+        own = next(x for _, _, ex in arts for x in ex if x.id == e.id[:-3])
+        assert e.context != own.context and own.answer_text not in e.context
+
+
+def test_questions_are_cleaned_and_cut_before_reading():
+    from qa.reader.model import cut_questions
+    from qa.text import clean_query
+
+    assert clean_query("Who?\x00\ud83d said", 100) == "Who? ? said"
+    assert clean_query("  " + "a" * 50, 10) == "a" * 8
+    reader = Reader.load(calibrated=False)
+    (cut,) = cut_questions(reader.tokenizer, ["Aurus " * 100], 48)
+    assert cut == ("Aurus " * 100)[: len(cut)] and len(reader.tokenizer.encode(cut, add_special_tokens=False).ids) == 48
+
+
+def test_pronouns_are_read_as_the_previous_answer_but_never_a_date():
+    from qa.answering import _resolve, _Turn
+
+    lim = _Turn("Who is the spokesperson?", "", "Lim Soo-suk", None)
+    assert _resolve("Who met her?", lim) == "Who met Lim Soo-suk?"
+    assert _resolve("What is her title?", lim) == "What is Lim Soo-suk's title?"
+    assert _resolve("When was it signed?", _Turn("q", "", "the 1961 treaty", None)) == "When was the 1961 treaty signed?"
+    for short in ("1961", "June 20, 2024", "12,575"):
+        assert _resolve("What is its title?", _Turn("q", "", short, None)) == "What is its title?"
+
+
 def test_metrics_and_calibration_error():
     assert f1_score("the Tumen River bridge", "Tumen River bridge") == 1.0
     assert f1_score("", "") == 1.0 and f1_score("x", "") == 0.0

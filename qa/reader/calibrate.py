@@ -128,6 +128,19 @@ def squad_f1(p: np.ndarray, rows: list[dict], threshold: float) -> float:
     return float(np.mean([(r["f1"] if pi >= threshold else float(not r["answerable"])) for pi, r in zip(p, rows)]))
 
 
+def reliability(p: np.ndarray, right: np.ndarray, bins: int = 10) -> list[dict]:
+    """The reliability table: per probability bin, how many answers, their mean
+    probability and the share that was right (a calibrated reader has the two equal)."""
+    rows = []
+    for k in range(bins):
+        lo, hi = k / bins, (k + 1) / bins
+        inside = (p >= lo) & ((p < hi) if k < bins - 1 else (p <= hi))
+        if inside.any():
+            rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(inside.sum()), "mean_probability": round(float(p[inside].mean()), 3),
+                         "right": round(float(right[inside].mean()), 3)})  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=MODEL_DIR)
@@ -178,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         "always_decline_f1": round(100 * float(np.mean([not r["answerable"] for r in rows])), 1),
         "declined_share_by_kind": declined,
         "right_if_answered": round(float(y.mean()), 3),
+        "answerable_right_when_answered": round(float(np.mean([r["right"] for p, r in zip(p_cv, rows)
+                                                               if r["answerable"] and p >= threshold] or [0])), 3),  # fmt: skip
+        "reliability": reliability(p_cv, y),
     }
     out = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in w], "bias": round(b, 6),
            "threshold": threshold, "right_means": f"token F1 >= {RIGHT_F1} with a gold answer",
