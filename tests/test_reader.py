@@ -202,6 +202,21 @@ def test_shipped_model_record(tmp_path):
         refused = rd.dev_titles(dev)
         assert not {rd._norm_title(t) for t in record["train_titles"] + calibration["titles"]} & refused
     assert 0 < calibration["threshold"] < 1 and len(calibration["weights"]) == len(calibration["features"])
+    # Nor any article of the news dev set (bench/news_dev.json).
+    from qa.reader.train import news_dev_titles
+
+    kept_out = news_dev_titles()
+    assert len(kept_out) == 59 and not kept_out & set(record["train_titles"] + record["held_out_titles"])
+
+
+def test_news_dev_set_answers_are_verbatim():
+    dev = json.loads((Path(__file__).resolve().parent.parent / "bench" / "news_dev.json").read_text())
+    texts = {a["id"]: a["text"] for a in dev["articles"]}
+    assert len(dev["questions"]) >= 100 and len(dev["unanswerable"]) >= 30 and len(dev["chats"]) >= 10
+    for q in dev["questions"]:
+        assert all(answer in texts[q["article"]] for answer in q["answers"]), q
+    for chat in dev["chats"]:
+        assert all(any(a in t for t in texts.values()) for turn in chat for a in turn["answers"]), chat
 
 
 # --- training rules --------------------------------------------------------------------

@@ -93,7 +93,22 @@ def build_examples(args, refused):
     for source, arts in sorted(by_source.items()):
         rng.shuffle(arts)
         chosen += arts[: max(1, round(len(arts) * SOURCE_SHARE.get(source, 1.0)))]
+    # The news dev set's articles are never trained, tuned or calibrated on. (Dropped after
+    # the draw, so that the draw itself, and with it earlier runs' splits, stays the same.)
+    kept_out = news_dev_titles()
+    chosen = [a for a in chosen if a[0] not in kept_out]
     return rd.split(chosen, HELD_OUT_SQUAD, args.held_out_share, args.seed)
+
+
+NEWS_DEV = Path(__file__).resolve().parents[2] / "bench" / "news_dev.json"
+
+
+def news_dev_titles() -> frozenset[str]:
+    """The training-file titles (``wikinews:<page id>``) of the articles in ``bench/news_dev.json``."""
+    if not NEWS_DEV.exists():
+        return frozenset()
+    articles = json.loads(NEWS_DEV.read_text(encoding="utf-8"))["articles"]
+    return frozenset("wikinews:" + a["id"].removeprefix("wikinews-") for a in articles)
 
 
 def with_negatives(arts, args, seed, embedder):
