@@ -51,9 +51,15 @@ def main() -> int:
     kinds = ", ".join(f"{k} {n:,}" for k, n in record["train_examples"].items())
     held = record.get("held_out_closed", {})
     figures = ["### Held out, closed setting (the passage given), at the plain no-answer rule", "",
-               "| kind | n | token F1 (answerable) | declined |", "|---|---|---|---|"]  # fmt: skip
+               "| kind | n | token F1, decision off / on (answerable) | declined |", "|---|---|---|---|"]  # fmt: skip
     for kind, f in held.items():
-        figures.append(f"| {kind} | {f['n']} | {f.get('f1_if_answered', '–')} | {f['declined']:.1%} |")
+        if kind == "all":
+            continue
+        f1 = f"{f['f1_if_answered']} / {f.get('f1', '–')}" if "f1_if_answered" in f else "–"
+        figures.append(f"| {kind} | {f['n']} | {f1} | {f['declined']:.1%} |")
+    if "all" in held:
+        figures += ["", f"SQuAD 2.0 F1 over all {held['all']['n']} of them (a declined negative scores 1): "
+                        f"**{held['all']['squad2_f1']}**."]  # fmt: skip
     figures += ["", "### Calibration (held-out articles, open setting: the whole engine)", "",
                 f"{sum(cal['questions'].values())} questions ({', '.join(f'{k} {n}' for k, n in cal['questions'].items())}) "
                 f"over {cal['articles']} held-out articles. Logistic regression of "

@@ -53,7 +53,7 @@ took opposite signs and turned clear answers in small collections into refusals.
 def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int) -> tuple[list, list[rd.Example]]:
     """The held-out articles to index (as :class:`qa.Article`) and the questions to ask.
 
-    A fifth of the held-out articles is left out of the index: their questions are the
+    Some of the held-out articles asked about are left out of the index: their questions are the
     ``not_in_archive`` kind, a question whose article the archive lacks, which is what a
     news user's unanswerable question usually is. The indexed articles give answerable
     questions, SQuAD's real unanswerable ones and entity-swapped near misses. Mixed like
@@ -67,13 +67,18 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     train_arts, held_arts = build_examples(args, refused)
     # A few sources repeat a title or a paragraph across their articles (TyDi QA) or
     # were taken in parts: keep only held-out articles sharing neither with training.
-    trained = {t for t, _, _ in train_arts}
+    trained = {t for t, _, _ in train_arts} | set(record.get("train_titles", []))
     trained_contexts = {e.context for _, _, ex in train_arts for e in ex}
     held_arts = [a for a in held_arts if a[0] not in trained and not any(e.context in trained_contexts for e in a[2])]
     rng = random.Random(seed)
-    titles = sorted({t for t, _, _ in held_arts})
+    counts = Counter(t for t, source, ex in held_arts if source in ASKED_SOURCES for e in ex if e.answerable)
+    titles = sorted(counts)
     rng.shuffle(titles)
-    absent = set(titles[: len(titles) // 5])
+    absent: set[str] = set()
+    for t in titles:  # articles left out until their questions are about a third of those asked
+        if sum(counts[a] for a in absent) >= answerable // 2 or len(absent) >= len(titles) // 2:
+            break
+        absent.add(t)
     articles, by_title = [], defaultdict(list)
     for title, source, examples in held_arts:
         if title not in absent:

@@ -172,11 +172,18 @@ def closed_eval(model, tokenizer, examples, args):
 
 
 def summarize(rows) -> dict:
+    """Per kind: answerable token F1 with the decision off (``f1_if_answered``) and on at
+    the plain no-answer rule (``f1``), and the share declined; and ``all``: SQuAD 2.0 F1
+    over every kind (a declined negative scores 1)."""
     out = {}
+    if rows:
+        out["all"] = {"n": len(rows), "squad2_f1": round(100 * float(np.mean(
+            [(r["f1"] if r["margin"] >= 0 else 0.0) if r["kind"] == "answerable" else float(r["margin"] < 0) for r in rows])), 1)}  # fmt: skip
     for kind in sorted({r["kind"] for r in rows}):
         rs = [r for r in rows if r["kind"] == kind]
         if kind == "answerable":
-            out[kind] = {"n": len(rs), "f1_if_answered": round(100 * np.mean([r["f1"] for r in rs]), 1),
+            out[kind] = {"n": len(rs), "f1_if_answered": round(100 * float(np.mean([r["f1"] for r in rs])), 1),
+                         "f1": round(100 * float(np.mean([r["f1"] if r["margin"] >= 0 else 0.0 for r in rs])), 1),
                          "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}  # fmt: skip
         else:
             out[kind] = {"n": len(rs), "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}
@@ -212,12 +219,16 @@ def main(argv=None) -> int:
     ap.add_argument("--init", help="start from this reader folder's weights instead of the base (a further run)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--eval-limit", type=int, default=1500, help="held-out examples read at the end")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="only read the held-out examples of --work with the reader in --out, print and record the figures")
     args = ap.parse_args(argv)
 
     import torch
     from transformers import AutoModelForQuestionAnswering
 
     torch.set_num_threads(args.threads)
+    if args.eval_only:
+        return eval_only(args)
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -358,6 +369,26 @@ def main(argv=None) -> int:
         "held_out_closed": summary,
     })
     print(f"saved to {args.out} in {(time.time() - t_start) / 60:.1f} min in all", flush=True)
+    return 0
+
+
+def eval_only(args) -> int:
+    """The closed-setting figures of the reader in ``--out`` on the held-out examples that
+    training wrote to ``--work``, the same sample as at the end of training; recorded in
+    its ``reader.json`` (``held_out_closed``), whose weights and hashes are unchanged."""
+    from transformers import AutoModelForQuestionAnswering
+
+    out = Path(args.out)
+    held = [rd.Example(**e) for e in json.loads((Path(args.work) / "held_out.json").read_text(encoding="utf-8"))]
+    sample = random.Random(args.seed).sample(held, min(args.eval_limit, len(held)))
+    model = AutoModelForQuestionAnswering.from_pretrained(out).eval()
+    summary = summarize(closed_eval(model, load_tokenizer(out / "tokenizer.json"), sample, args))
+    for kind, figs in summary.items():
+        print(f"  {kind:14s} {figs}", flush=True)
+    record_path = out / "reader.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["held_out_closed"] = summary
+    record_path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
 
 
