@@ -37,11 +37,8 @@ def test_short_answers_are_exact_spans_of_the_article(engine):
             assert 0 < len(answer.text) <= 400 and len(answer.span.quote) <= len(answer.text)
             assert 0.0 <= answer.probability <= 1.0 and answer.confidence in {"high", "medium", "low"}
         right.append(answer.found and fact in answer.span.quote)
-    # Measured with the shipped reader: 7 of the 15 (bench/eval_seeds.py prints each);
-    # the rest are declined, not answered wrongly. This guards against a worse model.
-    assert sum(right) >= 6, [q for (q, _), ok in zip(SEED_FACTS, right) if not ok]
-    wrong = [q for (q, _), ok in zip(SEED_FACTS, right) if not ok and engine.ask(q).found]
-    assert len(wrong) <= 2, f"answered with the wrong short answer: {wrong}"
+    # Every one of the 15 is answered right by the shipped reader (bench/eval_seeds.py).
+    assert all(right), [q for (q, _), ok in zip(SEED_FACTS, right) if not ok]
 
 
 @pytest.mark.parametrize(
@@ -59,12 +56,19 @@ def test_declines_questions_about_absent_facts(engine, question):
     assert 0.0 <= answer.probability < engine.reader.calibration.threshold
 
 
-@pytest.mark.parametrize("first, follow_up, fact", SEED_FOLLOW_UPS)
+KNOWN_MISS = pytest.mark.xfail(
+    strict=True, reason="known miss of the shipped reader: the year follow-up is declined (p 0.16; bench/eval_seeds.py)"
+)
+
+
+@pytest.mark.parametrize(
+    "first, follow_up, fact",
+    [pytest.param(*f, marks=KNOWN_MISS) if f[1] == "In which year was it signed?" else f for f in SEED_FOLLOW_UPS],
+)
 def test_follow_ups_are_read_in_the_conversation(engine, first, follow_up, fact):
     previous = engine.ask(first)
     answer = engine.ask(follow_up, [(first, previous)])
-    # Never a wrong answer; the shipped reader answers 1 of these 3 (bench/eval_seeds.py).
-    assert not answer.found or fact.lower() in answer.text.lower(), answer
+    assert answer.found and fact.lower() in answer.text.lower(), answer
     # The chat passes the reply's text, the short answer first in bold: the same reading.
     if previous.span:
         as_text = engine.ask(follow_up, [(first, f"**{previous.span.quote}** {previous.text}")])

@@ -41,6 +41,13 @@ ASKED_SOURCES = ("squad2-train-sample", "squad11-train", "squadshifts-new_wiki",
 collection, as a newsroom asks of its archive. Review, forum and fairy-tale questions
 ("What did the author like?") only make sense beside their own passage; their articles
 are still indexed, as distractors."""
+NOT_IN_ARCHIVE_SHARE = 0.6
+NEAR_MISS_SHARE = 0.2
+"""Questions asked per answerable one: not in the archive, and near misses of each kind
+(SQuAD's real unanswerable ones, entity swaps). Mixed like use, about 50% answerable, 30%
+not in the archive, 20% near misses: a newsroom's unanswerable question is mostly one its
+archive has no article for; SQuAD's adversarial ones (188 of them, nearly all from one
+film article) had made a fit that declined most right answers on news."""
 FEATURES = ("margin", "unexplained", "span_words")
 """The calibration's inputs (of :data:`qa.answering.FEATURES`): the reader's margin of the
 span over "no answer", how much of the question the passages leave unexplained, and the
@@ -57,7 +64,7 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     ``not_in_archive`` kind, a question whose article the archive lacks, which is what a
     news user's unanswerable question usually is. The indexed articles give answerable
     questions, SQuAD's real unanswerable ones and entity-swapped near misses. Mixed like
-    use: about half answerable, a quarter not in the archive, a quarter near misses.
+    use (:data:`NOT_IN_ARCHIVE_SHARE`, :data:`NEAR_MISS_SHARE`).
     """
     from ..types import Article
     from .train import build_examples
@@ -75,8 +82,8 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     titles = sorted(counts)
     rng.shuffle(titles)
     absent: set[str] = set()
-    for t in titles:  # articles left out until their questions are about a third of those asked
-        if sum(counts[a] for a in absent) >= answerable // 2 or len(absent) >= len(titles) // 2:
+    for t in titles:  # articles left out of the index until they hold enough questions
+        if sum(counts[a] for a in absent) >= answerable * NOT_IN_ARCHIVE_SHARE or len(absent) >= len(titles) // 2:
             break
         absent.add(t)
     articles, by_title = [], defaultdict(list)
@@ -90,12 +97,13 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     examples = [e for _, _, ex in present for e in ex]
     ans = [e for e in examples if e.answerable]
     questions = rng.sample(ans, min(answerable, len(ans)))
-    questions += [e for e in examples if e.kind == "unanswerable"]
+    real = [e for e in examples if e.kind == "unanswerable"]  # SQuAD's, nearly all from one article
+    questions += rng.sample(real, min(len(real), round(answerable * NEAR_MISS_SHARE)))
     swaps = list(rd.entity_swap_negatives(present, 0.5, seed))
-    questions += rng.sample(swaps, min(len(swaps), answerable // 2))
+    questions += rng.sample(swaps, min(len(swaps), round(answerable * NEAR_MISS_SHARE)))
     missing = [e for t, _, ex in asked if t in absent for e in ex if e.answerable]
     questions += [rd.Example(e.id + "-na", e.title, e.source, e.question, "", None, "", "not_in_archive")
-                  for e in rng.sample(missing, min(len(missing), answerable // 2))]  # fmt: skip
+                  for e in rng.sample(missing, min(len(missing), round(answerable * NOT_IN_ARCHIVE_SHARE)))]  # fmt: skip
     return articles, questions
 
 
