@@ -19,9 +19,15 @@ _NOT_NAME = frozenset(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
     "August September October November December".split()
 )
-_NAME_WORD = re.compile(r"[A-Z][\w'’.-]*\w|[A-Z]")
-_WORD_CHAR = re.compile(r"[\w'’-]")
+_NAME = r"[A-Z][\w'’.-]*\w|[A-Z]"
+"""One capitalised word of a name ("Soo-suk", "U.S", "J")."""
+_NAME_WORD = re.compile(_NAME)
+_NAME_BEFORE = re.compile(rf"({_NAME}) $")  # the name word just before a position
+_NAME_LAST = re.compile(rf"({_NAME})$")  # the span's last word, when it is one
+_NAME_NEXT = re.compile(rf" ({_NAME})\b")  # the name word just after
+_THE_BEFORE = re.compile(r"\b[Tt]he $")
 _BETWEEN_REST = re.compile(r"\s+and\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\w(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*\w)*)")
+_WORD_CHAR = re.compile(r"[\w'’-]")
 
 
 def _is_word_char(ch: str) -> bool:
@@ -44,19 +50,19 @@ def whole_phrase(text: str, start: int, end: int, lo: int = 0, hi: int | None = 
     if first and first.group(0) not in _NOT_NAME:
         run = start
         while True:
-            m = re.search(r"([A-Z][\w'’.-]*\w|[A-Z]) $", text[max(lo, run - 40) : run])
-            if not m or m.group(1) in _NOT_NAME or run - len(m.group(0)) < lo:
-                break
-            run -= len(m.group(0))
-        if run < start and re.search(r"\b[Tt]he $", text[max(lo, run - 4) : run]):
-            start = run
-    last = re.search(r"([A-Z][\w'’.-]*\w|[A-Z])$", text[start:end])
-    if last and last.group(1) not in _NOT_NAME:
-        while True:
-            m = re.match(r" ([A-Z][\w'’.-]*\w|[A-Z])\b", text[end:hi])
+            m = _NAME_BEFORE.search(text, max(lo, run - 40), run)
             if not m or m.group(1) in _NOT_NAME:
                 break
-            end += len(m.group(0))
+            run = m.start()
+        if run < start and _THE_BEFORE.search(text, max(lo, run - 4), run):
+            start = run
+    last = _NAME_LAST.search(text, start, end)
+    if last and last.group(1) not in _NOT_NAME:
+        while True:
+            m = _NAME_NEXT.match(text, end, hi)
+            if not m or m.group(1) in _NOT_NAME:
+                break
+            end = m.end()
     # "between X and Y": the span that names X names Y too.
     if re.search(r"\bbetween\b", text[start:end]) and not re.search(r"\band\b", text[start:end].split("between")[-1]):
         m = _BETWEEN_REST.match(text, end, hi)
