@@ -48,8 +48,8 @@ its text; a text that opens with a bold short answer (``**Lin Jian** ...``) give
 _REFERENCE = re.compile(
     r"\b(he|she|it|its|they|them|their|his|her|him|this|that|these|those|there|then|the same)\b", re.I
 )
-_PERSONAL = re.compile(r"\b(he|she|him|it|they|them)\b", re.I)
-_POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.I)
+_PRONOUN = re.compile(r"\b(he|she|him|it|they|them|his|her|its|their)\b", re.I)
+_POSSESSIVES = frozenset(("his", "her", "its", "their"))
 # "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
 _AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
 _NUMERIC = re.compile(r"^[\d\W]*\d[\d\W]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
@@ -106,14 +106,12 @@ def _resolve(question: str, turn: _Turn) -> str:
     short = turn.short
     if not short or len(short) > 60 or _NUMERIC.match(short):
         return question
-    for m in sorted([*_POSSESSIVE.finditer(question), *_PERSONAL.finditer(question)], key=lambda m: m.start()):
-        word = m.group(1).lower()
-        if word == "her" and _AFTER_OBJECT_HER.match(question, m.end()):
-            return question[: m.start()] + short + question[m.end() :]
-        if _POSSESSIVE.fullmatch(word):
-            return question[: m.start()] + short + "'s" + question[m.end() :]
-        return question[: m.start()] + short + question[m.end() :]
-    return question
+    m = _PRONOUN.search(question)
+    if not m:
+        return question
+    word = m.group(1).lower()
+    possessive = word in _POSSESSIVES and not (word == "her" and _AFTER_OBJECT_HER.match(question, m.end()))
+    return question[: m.start()] + short + ("'s" if possessive else "") + question[m.end() :]
 
 
 # --- reading ---------------------------------------------------------------------------
