@@ -38,10 +38,7 @@ DEV = ROOT / "bench" / "news_dev.json"
 def best_span(engine: qa.Engine, question: str, history=()) -> tuple[str, float]:
     """The reader's best span and its probability, whether or not it would be given."""
     reading = engine.answerer.read(question, history)
-    if reading.best is None:
-        return "", reading.probability
-    w, s = reading.windows[reading.best], reading.spans[reading.best]
-    return engine.data.texts[w.cand.article][w.start + s.start : w.start + s.end], reading.probability
+    return reading.best_text, reading.probability
 
 
 def evaluate(engine: qa.Engine, dev: dict) -> dict:

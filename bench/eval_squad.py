@@ -103,10 +103,8 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         # Calibration: the probability is that the reader's best span is right, given or not.
         reading = engine.answerer.read(q["question"])
         if reading.best is not None:
-            w, s = reading.windows[reading.best], reading.spans[reading.best]
-            best = engine.data.texts[w.cand.article][w.start + s.start : w.start + s.end]
             probabilities.append(reading.probability)
-            right.append(q["answerable"] and max_over(f1_score, best, golds) >= RIGHT_F1)
+            right.append(q["answerable"] and max_over(f1_score, reading.best_text, golds) >= RIGHT_F1)
             if answer.found:
                 answered_p.append(reading.probability)
                 answered_right.append(right[-1])

@@ -138,6 +138,8 @@ class Reading:
     windows: list[_Window] = field(default_factory=list)
     spans: list[SpanScore | None] = field(default_factory=list)
     best: int | None = None
+    best_text: str = ""
+    """The best span's text (``""`` when nothing was read)."""
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
 
@@ -189,7 +191,7 @@ class Answerer:
         best = reading.spans[best_i] = SpanScore(start, end, best.score, best.null)
         lowest_null = min(s.null for _, s in scored)
         reading.best = best_i
-        answer_text = texts[best_i][best.start : best.end]
+        reading.best_text = answer_text = texts[best_i][best.start : best.end]
         reading.features = {
             "margin": best.margin,
             "span_score": best.score,

@@ -116,10 +116,7 @@ def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
         reading = engine.answerer.read(e.question)
         if reading.best is None:
             continue
-        w = reading.windows[reading.best]
-        s = reading.spans[reading.best]
-        text = engine.data.texts[w.cand.article][w.start + s.start : w.start + s.end]
-        f1 = f1_score(text, e.answer_text) if e.answerable else 0.0
+        f1 = f1_score(reading.best_text, e.answer_text) if e.answerable else 0.0
         rows.append({"kind": e.kind, "features": [reading.features[k] for k in FEATURES], "all": reading.features, "f1": f1,
                      "right": f1 >= RIGHT_F1, "answerable": e.answerable})  # fmt: skip
     return rows
