@@ -277,6 +277,8 @@ def engine_windows(examples: list[Example], embedder, limit: int, miss_share: fl
 
     from ..chunking import chunk, reading_window, sentences
 
+    if not examples:
+        return []
     rng = random.Random(seed)
     layout: dict[str, list[tuple[tuple[int, int], list[tuple[int, int]]]]] = {}
     sent_texts: list[str] = []
