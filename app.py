@@ -51,6 +51,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="file whose first line is the editor token (env QA_EDITOR_TOKEN_FILE)")  # fmt: skip
     parser.add_argument("--readers-file", type=Path, default=env("QA_READERS_FILE"),
                         help="user:password lines; when given, reading needs a login too (env QA_READERS_FILE)")  # fmt: skip
+    parser.add_argument("--trusted-proxy", action="append", default=None, metavar="ADDRESS",
+                        help="address of a reverse proxy in front of the app (repeatable; env QA_TRUSTED_PROXY, "
+                             "comma-separated): its X-Forwarded-For names the client. Without it, a request "
+                             "carrying forwarding headers is never treated as the local user")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -60,7 +64,8 @@ def access_from(args: argparse.Namespace) -> "Access":
 
     token = args.editor_token or (read_token_file(args.editor_token_file) if args.editor_token_file else None)
     readers = read_readers_file(args.readers_file) if args.readers_file else ()
-    return Access(host=args.host, editor_token=token, readers=readers)
+    proxies = args.trusted_proxy or [p for p in os.environ.get("QA_TRUSTED_PROXY", "").split(",") if p.strip()]
+    return Access(host=args.host, editor_token=token, readers=readers, trusted_proxies=tuple(p.strip() for p in proxies))
 
 
 def main(argv: list[str] | None = None) -> int:

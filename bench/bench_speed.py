@@ -192,7 +192,7 @@ def measure_build(corpus: list, index_dir: Path) -> dict:
     cfg = Config()
     embedder = Embedder(cfg.model)
     t0 = time.perf_counter()
-    rows, inputs = qa_index._chunk_articles(corpus, cfg, 0)
+    rows, inputs, _ = qa_index._chunk_articles(corpus, cfg, 0)
     vectors = embedder.encode(inputs)
     embed_s = time.perf_counter() - t0
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import metadata
 from .phrases import whole_phrase
 from .chunking import reading_window, sentences
@@ -348,9 +350,16 @@ class Answerer:
         return Answer(text=NOT_FOUND, found=False, citations=[], passages=passages, question=question)
 
     def _article(self, article_id: str) -> Article | None:
-        for i, meta in enumerate(self.data.articles):
-            if meta["id"] == article_id:
-                return self.data.article(i)
+        """The live version of the article (an update in place leaves the old one, removed,
+        before it), if the filters keep it; None otherwise."""
+        removed = self.data.removed
+        for i in range(len(self.data.articles) - 1, -1, -1):
+            if self.data.articles[i]["id"] != article_id or i in removed:
+                continue
+            allowed = self.retriever.allowed
+            if allowed is not None and not allowed[np.asarray(self.data.passages[:, 0]) == i].any():
+                return None
+            return self.data.article(i)
         return None
 
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -30,10 +31,10 @@ __all__ = ["main"]
 
 def _print_info(console: Console, info: IndexInfo, title: str) -> None:
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_row("index", str(info.path.parent if info.path.name.startswith("v-") else info.path))
+    table.add_row("index", Text(str(info.path.parent if info.path.name.startswith("v-") else info.path)))
     table.add_row("articles", str(info.articles))
     table.add_row("passages", str(info.passages))
-    table.add_row("model", f"{info.model} ({info.dimension} dims)")
+    table.add_row("model", Text(f"{info.model} ({info.dimension} dims)"))
     table.add_row("faiss index", info.faiss_index)
     table.add_row("built", info.created)
     if info.seconds:
@@ -41,7 +42,13 @@ def _print_info(console: Console, info: IndexInfo, title: str) -> None:
         table.add_row("seconds", f"{info.seconds:.1f}")
     console.print(table)
     for skipped in info.skipped:
-        console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+        console.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}")
+    _print_unindexed(console, info.unindexed)
+
+
+def _print_unindexed(console: Console, unindexed: dict[str, str]) -> None:
+    for article_id, reason in unindexed.items():
+        console.print(f"[yellow]stored, not indexed[/] {escape(article_id)}: {escape(reason)}")
 
 
 def _highlighted(answer: Answer) -> Text:
@@ -106,7 +113,7 @@ def _list(console: Console, articles: list) -> None:
     for column in ("id", "date", "source", "title", "url"):
         table.add_column(column, overflow="fold")
     for a in articles:
-        table.add_row(a.id, a.date or "", a.source or "", a.title, a.url or "")
+        table.add_row(*(Text(v or "") for v in (a.id, a.date, a.source, a.title, a.url)))
     console.print(table)
     console.print(f"{len(articles)} article{'s' if len(articles) != 1 else ''}")
 
@@ -125,21 +132,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             config = Config(faiss_index=args.faiss_index) if args.faiss_index else None
-            console.print(f"Indexing {args.source} into {args.index} ...")
+            console.print(f"Indexing {args.source} into {args.index} ...", markup=False)
             info = qa.build_index(
                 args.source, args.index, model=args.model, progress=True, config=config, store=args.store
             )
-            _print_info(console, info, f"Built index of {args.source}")
+            _print_info(console, info, escape(f"Built index of {args.source}"))
         elif args.command == "add":
             total = None
             for source in args.sources:
-                console.print(f"Adding {source} to {args.index} ...")
+                console.print(f"Adding {source} to {args.index} ...", markup=False)
                 try:
                     info = qa.add_articles(source, args.index, progress=True, store=args.store)
                 except NoArticlesError as e:
-                    err.print(f"[yellow]nothing added from {source}:[/] {e}", highlight=False)
+                    err.print(f"[yellow]nothing added from {escape(str(source))}:[/] {escape(str(e))}", highlight=False)
                     continue
-                _print_info(console, info, f"Added {source}")
+                _print_info(console, info, escape(f"Added {source}"))
                 total = info
             if total is None:
                 return 1
@@ -148,13 +155,17 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"Removed {info.removed} article{'s' if info.removed != 1 else ''}; "
                           f"the index now holds {info.articles} articles.")  # fmt: skip
             for skipped in info.skipped:
-                err.print(f"[yellow]not found[/] {skipped.path}", highlight=False)
+                err.print(f"[yellow]not found[/] {escape(skipped.path)}", highlight=False)
             return 0 if not info.skipped else 1
         elif args.command == "list":
             _list(console, qa.list_articles(args.index, since=args.since, until=args.until, sources=args.source,
                                             store=args.store))  # fmt: skip
+            try:
+                _print_unindexed(console, qa.index_info(args.index).unindexed)
+            except IndexLoadError:
+                pass  # (listing the store needs no index)
         elif args.command == "rebuild":
-            console.print(f"Rebuilding {args.index} from the article store ...")
+            console.print(f"Rebuilding {args.index} from the article store ...", markup=False)
             _print_info(console, qa.rebuild_index(args.index, store=args.store, progress=True), "Rebuilt index")
         elif args.command == "info":
             _print_info(console, qa.index_info(args.index), "Index")
@@ -171,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             if answer.found:
                 console.print(f"confidence: {answer.confidence} ({answer.probability:.0%} likely right)")
     except (IndexLoadError, NoArticlesError, StoreError, FileNotFoundError, ValueError, KeyError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         return 1
     except KeyboardInterrupt:
         err.print("[red]interrupted[/]: the store and index hold all of the last write or none of it")

@@ -87,8 +87,9 @@ class WebConfig:
     """Longer input is answered with a polite note instead (the engine cuts there too)."""
     shown_question_chars: int = 600
     """A longer question is shortened to this in its chat bubble (with a note of how much)."""
-    max_upload_bytes: int = 10 * 1024 * 1024
-    """Per uploaded file; Gradio's ``max_file_size`` refuses bigger files with HTTP 413."""
+    max_upload_bytes: int = Config.max_file_bytes
+    """Per uploaded file; Gradio's ``max_file_size`` refuses bigger files with HTTP 413.
+    The loader's own limit, so that no file is taken at upload and refused later."""
     max_files_per_upload: int = 20
     upload_types: tuple[str, ...] = (".txt", ".jsonl", ".html", ".htm", ".xml", ".rss", ".atom", ".pdf")
     """File name endings an upload may have; the content must match the type too."""

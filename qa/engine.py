@@ -15,6 +15,8 @@ import numpy as np
 
 from .answering import Answerer, History
 from .config import Config
+from .dates import filter_day, iso_date
+from .errors import NotFoundError
 from .embedding import Embedder
 from .index import IndexData, IndexLayout, IndexMissingError, IndexStaleError, read_index, read_layout
 from .reader import MODEL_DIR, Reader
@@ -34,6 +36,7 @@ def _info(data: IndexLayout, **extra) -> IndexInfo:
         dimension=m["dimension"],
         faiss_index=m["faiss_index"],
         created=m["created"],
+        unindexed=data.unindexed(),
         **extra,
     )
 
@@ -72,7 +75,8 @@ class Engine:
         self.answerer = Answerer(self.retriever, reader, self.config)
         self._live = data.live_articles()
         self._ids = {data.articles[i]["id"]: i for i in self._live}
-        self._dates = np.array([str(a.get("date") or "")[:10] for a in data.articles], dtype=object)
+        # (ISO days only: a date stored as free text before dates were checked matches no filter)
+        self._dates = np.array([iso_date(a.get("date")) or "" for a in data.articles], dtype=object)
         self._sources = np.array([a.get("source") or "" for a in data.articles], dtype=object)
 
     @property
@@ -118,7 +122,7 @@ class Engine:
 
     def _answerer(self, since: str | date | None, until: str | date | None, sources: Iterable[str] | None) -> Answerer:
         """The answerer over the articles the filters keep (the shared one without filters)."""
-        since, until = _iso_day(since, "since"), _iso_day(until, "until")
+        since, until = filter_day(since, "since"), filter_day(until, "until")
         sources = [s for s in (sources or []) if s]
         if not (since or until or sources):
             return self.answerer
@@ -133,11 +137,12 @@ class Engine:
         return Answerer(self.retriever.restricted(allowed), self.reader, self.config)
 
     def article(self, article_id: str) -> Article:
-        """The full article, its text exactly as indexed. Raises KeyError if unknown or removed."""
+        """The full article, its text exactly as indexed. Raises :class:`qa.errors.NotFoundError`
+        (a ``KeyError``) if unknown or removed."""
         try:
             return self.data.article(self._ids[article_id])
         except KeyError:
-            raise KeyError(f"no article with id {article_id!r}") from None
+            raise NotFoundError(f"no article with id {article_id!r}") from None
 
     def articles(self) -> list[Article]:
         """Every indexed article (removed ones aside), in index order."""
@@ -146,18 +151,6 @@ class Engine:
     def sources(self) -> list[str]:
         """The distinct sources (publishers) of the indexed articles, sorted."""
         return sorted({str(self._sources[i]) for i in self._live if self._sources[i]})
-
-
-def _iso_day(value: str | date | None, name: str) -> str | None:
-    """``value`` as ``YYYY-MM-DD`` (None or "" for no limit); ValueError for anything else."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value.isoformat()[:10]
-    try:
-        return date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except ValueError:
-        raise ValueError(f"{name} must be a date like 2024-06-20, not {value!r}") from None
 
 
 @lru_cache(maxsize=2)

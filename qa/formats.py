@@ -24,9 +24,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+
+from .dates import iso_date
 
 __all__ = ["Refused", "RawArticle", "sniff", "decode_text", "read_file", "html_to_text"]
 
@@ -59,6 +60,7 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"\x7fELF", "a program (ELF)"), (b"MZ", "a Windows program"), (b"RIFF", "a RIFF media file"),
     (b"ID3", "an MP3 file"), (b"OggS", "an Ogg media file"), (b"\xd0\xcf\x11\xe0", "an old Office document"),
     (b"7z\xbc\xaf", "a 7-Zip archive"), (b"Rar!", "a RAR archive"), (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ", "an xz archive"),
     (b"{\\rtf", "an RTF document"), (b"SQLite format 3", "a SQLite database"),
 ]  # fmt: skip
 _FEED = re.compile(rb"<(rss|feed|rdf:rdf)\b", re.I)
@@ -77,8 +79,10 @@ def sniff(data: bytes, name: str = "") -> str:
             raise Refused(f"unsupported file type: the content is {what}, not an article")
     if data[4:8] == b"ftyp":
         raise Refused("unsupported file type: the content is a video/MP4 file, not an article")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise Refused("binary file, not text")
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # (UTF-16 text holds NUL bytes)
+        nul = data.find(b"\x00")  # anywhere: binary data after a text start is binary too
+        if nul >= 0:
+            raise Refused(f"binary file, not text (a NUL byte at offset {nul:,})")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         if _FEED.search(head) and not re.match(rb"<!doctype html|<html\b", head, re.I):
@@ -107,10 +111,28 @@ def decode_text(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError:
                 continue
         encoding = "utf-8" if encoding == "utf-8-sig" else encoding
-    controls = sum(1 for ch in text[:20000] if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
-    if controls > max(2, len(text[:20000]) // 200):
-        raise Refused("binary file, not text (control characters throughout)")
+    at = _binary_at(text)
+    if at is not None:
+        raise Refused(f"binary file, not text (control characters from character {at:,})")
     return text, encoding
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_BLOCK_CHARS = 4096
+
+
+def _binary_at(text: str) -> int | None:
+    """Where binary data starts: the first block of 4,096 characters of which over 0.5%
+    are control characters (a stray one in a real article is tolerated). The whole text is
+    looked at, so binary data after a text start is found too."""
+    limit = max(2, min(len(text), _BLOCK_CHARS) // 200)
+    counts: dict[int, int] = {}
+    for m in _CONTROLS.finditer(text):
+        block = m.start() // _BLOCK_CHARS
+        counts[block] = counts.get(block, 0) + 1
+        if counts[block] > limit:
+            return block * _BLOCK_CHARS
+    return None
 
 
 # --- HTML fragments to text ----------------------------------------------------------------
@@ -155,26 +177,6 @@ def html_to_text(fragment: str) -> str:
 # --- readers -------------------------------------------------------------------------------
 
 
-def _iso_date(value: object) -> str | None:
-    """A date as ISO 8601 (``2024-06-21``) from the forms found in pages and feeds."""
-    if value is None or value == "":
-        return None
-    if hasattr(value, "tm_year"):  # feedparser's time.struct_time
-        return f"{value.tm_year:04d}-{value.tm_mon:02d}-{value.tm_mday:02d}"
-    text = str(value).strip()
-    if re.match(r"\d{4}-\d{2}-\d{2}", text):
-        return text[:10]
-    m = re.match(r"D:(\d{4})(\d{2})(\d{2})", text)  # PDF dates
-    if m:
-        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%a, %d %b %Y %H:%M:%S %z", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
-
-
 def _clean(value: object) -> str | None:
     text = " ".join(str(value).split()) if value not in (None, "") else ""
     return text or None
@@ -194,7 +196,7 @@ def _read_html(data: bytes, path: Path) -> list[RawArticle]:
             text=body + "\n",
             where=str(path),
             title=_clean(doc.title),
-            date=_iso_date(doc.date),
+            date=iso_date(doc.date),
             author=_clean(doc.author),
             source=_clean(doc.sitename) or _clean(doc.hostname),
             url=_clean(doc.url),
@@ -223,7 +225,7 @@ def _read_feed(data: bytes, path: Path) -> list[RawArticle]:
                 text=text + "\n" if text else "",
                 where=f"{path}#{n}",
                 title=_clean(entry.get("title")),
-                date=_iso_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+                date=iso_date(entry.get("published_parsed") or entry.get("updated_parsed")),
                 author=_clean((entry.get("author_detail") or {}).get("name") or entry.get("author")),
                 source=source,
                 url=_clean(entry.get("link")),
@@ -233,20 +235,37 @@ def _read_feed(data: bytes, path: Path) -> list[RawArticle]:
     return out
 
 
+_PDF_LIMITS = {
+    # A news PDF's text is at most Config.max_article_chars (500k characters); its streams
+    # may decode to a few times their size, never to pypdf's default 75 MB each. Past
+    # these, the file is refused as a decompression bomb instead of filling memory.
+    "maximum_declared_stream_length": 25_000_000,
+    "zlib_maximum_output_length": 25_000_000,
+    "lzw_maximum_output_length": 25_000_000,
+    "run_length_maximum_output_length": 25_000_000,
+    "stream_decoding_work_maximum_length": 100_000_000,
+}
+
+
 def _read_pdf(data: bytes, path: Path) -> list[RawArticle]:
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise Refused("the PDF is encrypted")
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        info = reader.metadata or {}
+        with pypdf.apply_configuration(**_PDF_LIMITS):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise Refused("the PDF is encrypted")
+            pages = [(page.extract_text() or "").strip() for page in reader.pages]
+            info = dict(reader.metadata or {})
+    except Refused:
+        raise
+    except LimitReachedError as e:
+        raise Refused(f"the PDF decompresses past the safety limits ({_first_line(e)})") from None
+    except RecursionError:
+        raise Refused("the PDF is nested too deeply to read (a damaged or hostile file)") from None
     except (PdfReadError, ValueError, KeyError, TypeError) as e:
-        if isinstance(e, Refused):
-            raise
-        raise Refused(f"unreadable PDF ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise Refused(f"unreadable PDF ({_first_line(e)})") from None
     text, starts = "", []
     for page in pages:
         starts.append(len(text))
@@ -260,11 +279,15 @@ def _read_pdf(data: bytes, path: Path) -> list[RawArticle]:
             text=text.rstrip() + "\n",
             where=str(path),
             title=_clean(info.get("/Title")),
-            date=_iso_date(info.get("/CreationDate")),
+            date=iso_date(info.get("/CreationDate")),
             author=_clean(info.get("/Author")),
             metadata={"format": "pdf", "page_starts": starts},
         )
     ]
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 def _read_text(data: bytes, path: Path) -> list[RawArticle]:
@@ -277,44 +300,56 @@ def _read_text(data: bytes, path: Path) -> list[RawArticle]:
     return [RawArticle(id=path.stem, text=text, where=str(path), metadata=meta)]
 
 
-def _str_or_none(value: object) -> str | None:
-    return str(value) if value not in (None, "") else None
+MAX_REFUSED_RECORDS = 1000
+"""Refused records of one file reported one by one; the rest are counted in one line (a
+million bad lines must not make a million-line report)."""
+
+_JSONL_FIELDS = {"id", "title", "text", "date", "author", "byline", "url", "source"}
 
 
 def _read_jsonl(data: bytes, path: Path) -> list[RawArticle | Refused]:
     text, _ = decode_text(data)
     out: list[RawArticle | Refused] = []
-    known = {"id", "title", "text", "date", "author", "byline", "url", "source"}
+    refused = 0
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        where = f"{path}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            out.append(Refused(f"{where}\x00invalid JSON ({e.msg})"))
-            continue
-        if not isinstance(record, dict):
-            out.append(Refused(f"{where}\x00not a JSON object"))
-            continue
-        body = record.get("text")
-        if not isinstance(body, str) or not body.strip():
-            out.append(Refused(f'{where}\x00no "text" field with text in it'))
-            continue
-        out.append(
-            RawArticle(
-                id=str(record.get("id") or f"{path.stem}-{lineno}"),
-                text=body,
-                where=where,
-                title=_str_or_none(record.get("title")),
-                date=_iso_date(record.get("date")) or _str_or_none(record.get("date")),
-                author=_str_or_none(record.get("author") or record.get("byline")),
-                source=_str_or_none(record.get("source")),
-                url=_str_or_none(record.get("url")),
-                metadata={k: v for k, v in record.items() if k not in known} | {"format": "jsonl"},
-            )
-        )
+        item = _jsonl_record(line, path, lineno)
+        if isinstance(item, Refused):
+            refused += 1
+            if refused > MAX_REFUSED_RECORDS:
+                continue
+        out.append(item)
+    if refused > MAX_REFUSED_RECORDS:
+        out.append(Refused(f"{path}\x00and {refused - MAX_REFUSED_RECORDS:,} more records refused ({refused:,} in all)"))
     return out
+
+
+def _jsonl_record(line: str, path: Path, lineno: int) -> RawArticle | Refused:
+    where = f"{path}:{lineno}"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        return Refused(f"{where}\x00invalid JSON ({e.msg})")
+    except RecursionError:
+        return Refused(f"{where}\x00JSON nested too deeply")
+    if not isinstance(record, dict):
+        return Refused(f"{where}\x00not a JSON object")
+    body = record.get("text")
+    if not isinstance(body, str) or not body.strip():
+        return Refused(f'{where}\x00no "text" field with text in it')
+    return RawArticle(
+        # The fields as given: qa.validation checks them and names what is wrong.
+        id=record["id"] if record.get("id") not in (None, "") else f"{path.stem}-{lineno}",
+        text=body,
+        where=where,
+        title=record.get("title"),
+        date=record.get("date"),
+        author=record.get("author") or record.get("byline"),
+        source=record.get("source"),
+        url=record.get("url"),
+        metadata={k: v for k, v in record.items() if k not in _JSONL_FIELDS} | {"format": "jsonl"},
+    )
 
 
 _READERS: dict[str, Callable[[bytes, Path], list]] = {

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -40,14 +41,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from .chunking import Span, chunk
 from .config import Config
 from .embedding import Embedder
+from .errors import IndexCorruptError, IndexLoadError, IndexMissingError, IndexStaleError
 from .text import terms
 from .types import Article
+
+_T = TypeVar("_T")
 
 __all__ = [
     "IndexLoadError",
@@ -75,27 +80,15 @@ SEGMENT_PREFIX = "seg-"
 _FILES = ("manifest.json", "articles.jsonl", "texts.bin", "text_offsets.npy", "passages.npy", "dense.faiss")
 
 
-class IndexLoadError(RuntimeError):
-    """Base class: the index cannot be used."""
-
-
-class IndexMissingError(IndexLoadError, FileNotFoundError):
-    """No index has been built in that folder."""
-
-
-class IndexCorruptError(IndexLoadError):
-    """An index file is missing, truncated or unreadable."""
-
-
-class IndexStaleError(IndexLoadError):
-    """The index was built by another format version or another embedding model."""
-
-
 def rebuild_hint(index_dir: Path) -> str:
     return f"rebuild it with: qa-index build SOURCE --index {index_dir}"
 
 
 # --- text storage ------------------------------------------------------------------------
+
+
+TEXT_CACHE_BYTES = 32 * 1024 * 1024
+"""Decoded article texts kept per text file (their UTF-8 size): the corpus may not fit."""
 
 
 class TextStore:
@@ -105,6 +98,7 @@ class TextStore:
         self._data = data
         self._offsets = offsets
         self._cache: dict[int, str] = {}
+        self._cached_bytes = 0
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -114,9 +108,11 @@ class TextStore:
         if text is None:
             a, b = int(self._offsets[i]), int(self._offsets[i + 1])
             text = self._data[a:b].tobytes().decode("utf-8")
-            if len(self._cache) > 4096:  # bounded, the corpus may not fit in memory
+            if self._cached_bytes + (b - a) > TEXT_CACHE_BYTES:
                 self._cache.clear()
+                self._cached_bytes = 0
             self._cache[i] = text
+            self._cached_bytes += b - a
         return text
 
 
@@ -142,12 +138,20 @@ class LexicalIndex:
         scores = bm25.scores
         self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
         self.size = int(scores["num_docs"])
+        # bm25s lists a term for empty documents ("") that has no posting list.
+        self._columns = len(self._indptr) - 1
+
+    def _term_id(self, term: str) -> int | None:
+        tid = self.vocab.get(term)
+        return tid if tid is not None and tid < self._columns else None
 
     @classmethod
     def build(cls, passage_terms: list[list[str]]) -> "LexicalIndex":
         import bm25s
 
         bm25 = bm25s.BM25()
+        if not any(passage_terms):  # bm25s cannot index a corpus without a term
+            passage_terms = [["\x00"] for _ in passage_terms]  # (no query yields it)
         bm25.index(passage_terms, show_progress=False)
         return cls(bm25)
 
@@ -161,7 +165,7 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
 
     def document_frequency(self, term: str) -> int:
-        tid = self.vocab.get(term)
+        tid = self._term_id(term)
         return 0 if tid is None else int(self._indptr[tid + 1] - self._indptr[tid])
 
     def search(self, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +173,7 @@ class LexicalIndex:
 
         ``allowed`` (one bool per passage, or None for all) leaves the others out.
         """
-        ids = [self.vocab[t] for t in dict.fromkeys(query_terms) if t in self.vocab]
+        ids = [i for i in map(self._term_id, dict.fromkeys(query_terms)) if i is not None]
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         docs = np.concatenate([self._indices[self._indptr[i] : self._indptr[i + 1]] for i in ids])
@@ -467,6 +471,15 @@ class IndexLayout:
     def segment_passages(self) -> int:
         return sum(int(s["passages"]) for s in self.state.segments)
 
+    def unindexed(self) -> dict[str, str]:
+        """Live articles that are stored but yield no passage, by id, with the reason."""
+        found, first = {}, 0
+        for part in [self.manifest, *self.state.segments]:  # numbered within each part
+            found.update({first + int(n): why for n, why in (part.get("unindexed") or {}).items()})
+            first += int(part["articles"])
+        removed = self.removed
+        return {self.articles[n]["id"]: why for n, why in sorted(found.items()) if n not in removed}
+
 
 @dataclass(kw_only=True)
 class IndexData(IndexLayout):
@@ -496,20 +509,50 @@ def _embedding_input(title: str, passage: str) -> str:
     return f"{title}\n{passage}"
 
 
-def _chunk_articles(articles: list[Article], config: Config, first: int) -> tuple[np.ndarray, list[str]]:
+def _body_start(article: Article) -> int:
+    """Where the chunker starts: the loader's ``body_start`` when it is a valid offset
+    (the store may hold records written before metadata was checked), else 0."""
+    value = article.metadata.get("body_start", 0)
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(article.text)
+    return value if ok else 0
+
+
+def _chunk_articles(
+    articles: list[Article], config: Config, first: int
+) -> tuple[np.ndarray, list[str], dict[str, str]]:
+    """Passage rows ``(article number, start, end)``, the embedder's inputs, and the
+    articles that yield no passage with the reason: those are kept (listed, never
+    searched) instead of failing the whole write, by their number among ``articles``."""
     rows: list[tuple[int, int, int]] = []
     inputs: list[str] = []
+    unindexed: dict[str, str] = {}
     for i, article in enumerate(articles):
-        spans: list[Span] = chunk(
-            article.text,
-            int(article.metadata.get("body_start", 0)),
-            max_chars=config.chunk_chars,
-            overlap=config.chunk_overlap_sentences,
-        )
+        try:
+            start = _body_start(article)
+            spans: list[Span] = chunk(
+                article.text, start, max_chars=config.chunk_chars, overlap=config.chunk_overlap_sentences
+            ) or (chunk(article.text, 0, max_chars=config.chunk_chars, overlap=config.chunk_overlap_sentences)
+                  if start else [])  # fmt: skip
+        except Exception as e:  # a record no check foresaw must not block every later write
+            unindexed[str(i)] = f"its text could not be split into passages ({type(e).__name__}: {e})"
+            continue
+        if not spans:
+            unindexed[str(i)] = "its text holds no passage to index (only white space)"
         for s, e in spans:
             rows.append((first + i, s, e))
             inputs.append(_embedding_input(article.title, article.text[s:e]))
-    return np.array(rows, dtype=np.int64).reshape(-1, 3), inputs
+    return np.array(rows, dtype=np.int64).reshape(-1, 3), inputs, unindexed
+
+
+def _passage_terms(articles: list[Article], rows: np.ndarray) -> list[list[str]]:
+    """Each passage's BM25 terms; a passage with none of its own (``!!!``, a stopword
+    sentence) is found by its article's title (else its id: the file name) instead of
+    holding no term at all."""
+    out = []
+    for a, s, e in rows:
+        article = articles[int(a)]
+        out.append(terms(article.text[int(s) : int(e)]) or terms(article.title) or terms(article.id))
+    return out
 
 
 def _article_meta(a: Article) -> dict:
@@ -553,6 +596,13 @@ def _fsync_tree(folder: Path) -> None:
     _fsync_dir(folder)
 
 
+def _private(folder: Path) -> None:
+    """Files 0600 and folders 0700 under ``folder``: an index holds the archive's text."""
+    for path in folder.rglob("*"):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    os.chmod(folder, 0o700)
+
+
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index folder's write lock: one build, add or removal at a time, across processes.
@@ -562,8 +612,8 @@ def build_lock(index_dir: Path) -> Iterator[None]:
     operating system if the process dies.
     """
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a") as handle:
+    index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(os.open(index_dir / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -575,7 +625,8 @@ def _publish(index_dir: Path, version: Path) -> None:
     """Point CURRENT at ``version`` atomically, then remove the versions it replaced."""
     _fsync_tree(version)
     tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
-    tmp.write_text(version.name + "\n")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(version.name + "\n")
     os.replace(tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
     for old in index_dir.iterdir():
@@ -588,7 +639,7 @@ def _publish(index_dir: Path, version: Path) -> None:
 def _write_state(version: Path, state: IndexState) -> None:
     """Replace ``version/STATE.json`` atomically (a killed write leaves the old one)."""
     tmp = version / f".{STATE}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
         f.write(state.to_json())
         f.flush()
         os.fsync(f.fileno())
@@ -637,11 +688,11 @@ def write_index(
     import faiss
 
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    passages, inputs = _chunk_articles(articles, config, 0)
+    index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    passages, inputs, unindexed = _chunk_articles(articles, config, 0)
     # The model (mostly native code) embeds on another thread while this one counts BM25.
     embedding = _InBackground(embedder.encode, inputs, progress=progress)
-    passage_terms = [terms(articles[int(a)].text[int(s) : int(e)]) or [""] for a, s, e in passages]
+    passage_terms = _passage_terms(articles, passages)
     lexical = LexicalIndex.build(passage_terms)
     vectors = embedding.result()
     dense, kind = _new_faiss_index(config.faiss_index, embedder.dimension, len(passages), config)
@@ -668,6 +719,7 @@ def write_index(
             "faiss_index": kind,
             "articles": len(articles),
             "passages": int(len(passages)),
+            "unindexed": unindexed,
             "avg_terms": float(np.mean([len(t) for t in passage_terms])) if passage_terms else 0.0,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "source": source,
@@ -676,6 +728,7 @@ def write_index(
         }
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         (building / STATE).write_text(IndexState(store_id=store_id, store_seq=store_seq).to_json())
+        _private(building)
         version = index_dir / f"v-{stamp}-{os.urandom(3).hex()}"
         os.rename(building, version)
     except BaseException:  # a failed build leaves nothing behind (a killed one: see _publish)
@@ -709,9 +762,9 @@ def write_segment(
             shutil.rmtree(stray, ignore_errors=True)
     if articles:
         config = data.config
-        rows, inputs = _chunk_articles(articles, config, 0)
+        rows, inputs, unindexed = _chunk_articles(articles, config, 0)
         vectors = embedder.encode(inputs)
-        passage_terms = [terms(articles[int(a)].text[int(s) : int(e)]) or [""] for a, s, e in rows]
+        passage_terms = _passage_terms(articles, rows)
         name = f"{SEGMENT_PREFIX}{len(state.segments) + 1:06d}-{os.urandom(3).hex()}"
         building = Path(tempfile.mkdtemp(prefix=".seg-", dir=version))
         try:
@@ -723,13 +776,15 @@ def write_segment(
             np.save(building / "vectors.npy", vectors.astype(np.float32))
             (building / "terms.json").write_text(json.dumps(passage_terms, ensure_ascii=False), encoding="utf-8")
             files = {p.name: p.stat().st_size for p in sorted(building.iterdir())}
+            _private(building)
             # Not fsynced: the store is the durable copy. A segment damaged by a power loss
             # fails read_layout's size and count checks, and the index is rebuilt from the store.
             os.rename(building, version / name)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
-        state.segments.append({"name": name, "articles": len(articles), "passages": int(len(rows)), "files": files})
+        state.segments.append({"name": name, "articles": len(articles), "passages": int(len(rows)), "files": files,
+                               "unindexed": unindexed})  # fmt: skip
     state.removed = sorted(set(state.removed) | {int(i) for i in remove})
     if store_seq is not None:
         state.store_seq = store_seq
@@ -866,6 +921,26 @@ def _read_build(version: Path, manifest: dict, corrupt) -> tuple[list[dict], np.
     return articles, passages
 
 
+def _loading(read: Callable[..., _T]) -> Callable[..., _T]:
+    """``read`` with any failure inside the index files raised as :class:`IndexCorruptError`
+    (whatever numpy, faiss or bm25s raise), so that callers rebuild the index from the
+    store instead of failing on every start."""
+
+    @functools.wraps(read)
+    def checked(index_dir, *args, **kwargs):
+        try:
+            return read(index_dir, *args, **kwargs)
+        except IndexLoadError:
+            raise
+        except Exception as e:
+            raise IndexCorruptError(
+                f"the index in {index_dir} cannot be read ({type(e).__name__}: {e}); {rebuild_hint(Path(index_dir))}"
+            ) from e
+
+    return checked
+
+
+@_loading
 def read_layout(index_dir: Path) -> IndexLayout:
     """The live version's manifest, article list, passage spans, segments and removals,
     checked (file sizes, counts) but without loading texts, vectors or BM25: what a write
@@ -891,12 +966,14 @@ def read_layout(index_dir: Path) -> IndexLayout:
     for seg in state.segments:
         folder, prefix = version / seg["name"], f"{seg['name']}/"
         _check_sizes(folder, seg["files"], prefix, corrupt)
+        current = "articles.jsonl"
         try:
-            with open(folder / "articles.jsonl", encoding="utf-8") as f:
+            with open(folder / current, encoding="utf-8") as f:
                 s_articles = [json.loads(line) for line in f]
-            s_rows = np.array(np.load(folder / "passages.npy"), dtype=np.int64).reshape(-1, 3)
+            current = "passages.npy"
+            s_rows = np.array(np.load(folder / current), dtype=np.int64).reshape(-1, 3)
         except (OSError, ValueError) as e:
-            raise corrupt(prefix + "articles.jsonl", f"unreadable ({e})") from e
+            raise corrupt(prefix + current, f"unreadable ({e})") from e
         if len(s_articles) != seg["articles"] or len(s_rows) != seg["passages"]:
             raise corrupt(seg["name"], "inconsistent (its files disagree with STATE.json)")
         s_rows[:, 0] += len(all_articles)
@@ -906,6 +983,7 @@ def read_layout(index_dir: Path) -> IndexLayout:
     return IndexLayout(version, manifest, all_articles, all_passages, state, _live(state, len(all_articles), all_passages))
 
 
+@_loading
 def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
     """Load the live index version, checking every file; raises an :class:`IndexLoadError`."""
     layout = read_layout(index_dir)

@@ -13,24 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 
 from .config import Config
+from .dates import iso_date
+from .errors import ArticleError, NoArticlesError
 from .formats import RawArticle, Refused, read_file
 from .types import Article, SkippedFile
+from .validation import check_article
 
 __all__ = ["LoadResult", "load_articles", "parse_header", "NoArticlesError"]
 
 MAX_TITLE_CHARS = 120
-
-
-class NoArticlesError(ValueError):
-    """The source held no usable article; ``skipped`` says what was wrong with each input."""
-
-    def __init__(self, message: str, skipped: list[SkippedFile] | None = None) -> None:
-        super().__init__(message)
-        self.skipped = list(skipped or [])
 
 
 @dataclass
@@ -69,15 +63,6 @@ class Header:
     date: str | None
     author: str | None
     body_start: int
-
-
-def _parse_date(text: str) -> str | None:
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -138,7 +123,7 @@ def parse_header(text: str) -> Header:
         author, pos = m.group("author").strip(), m.end()
     pos = _skip_space(text, pos)
     if m := _PUBLISHED.match(text, pos):
-        date = date or _parse_date(m.group("date"))
+        date = date or iso_date(m.group("date"))
         pos = _skip_space(text, m.end())
     if title is None:
         title = _lead_sentence(text, pos)
@@ -162,7 +147,7 @@ def make_article(
     meta.setdefault("body_start", header.body_start)
     return Article(
         id=id,
-        title=(title or header.title or id).strip(),
+        title=title or header.title or id,
         text=text,
         date=date or header.date,
         author=author or header.author,
@@ -191,6 +176,10 @@ def _load_file(path: Path, result: LoadResult, config: Config) -> None:
     except Refused as e:
         result.skipped.append(SkippedFile(str(path), str(e)))
         return
+    except Exception as e:  # a parser's own failure refuses this file, not the batch
+        why = str(e).splitlines()[0] if str(e) else ""
+        result.skipped.append(SkippedFile(str(path), f"could not be read ({type(e).__name__}{': ' + why if why else ''})"))
+        return
     for item in items:
         if isinstance(item, Refused):
             where, _, reason = str(item).partition("\x00")
@@ -200,7 +189,14 @@ def _load_file(path: Path, result: LoadResult, config: Config) -> None:
         elif len(item.text) > config.max_article_chars:
             result.skipped.append(SkippedFile(item.where, _too_long(len(item.text), config)))
         else:
-            result.articles.append(_from_raw(item))
+            _append_checked(result, _from_raw(item), item.where)
+
+
+def _append_checked(result: LoadResult, article: Article, where: str) -> None:
+    try:
+        result.articles.append(check_article(article))
+    except ArticleError as e:
+        result.skipped.append(SkippedFile(where, str(e)))
 
 
 def _too_long(chars: int, config: Config) -> str:
@@ -274,6 +270,6 @@ def load_articles(
                     url=article.url,
                     metadata=article.metadata,
                 )
-            result.articles.append(article)
+            _append_checked(result, article, article.id)
     _dedupe_ids(result, set(existing_ids))
     return result

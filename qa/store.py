@@ -27,6 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .dates import filter_day
+from .errors import NotFoundError, StoreCorruptError, StoreError
+from .validation import check_article
 from .types import Article
 
 __all__ = [
@@ -42,14 +45,6 @@ __all__ = [
 SCHEMA_VERSION = 1
 STORE_ENV = "QA_STORE"
 """Environment variable naming the store when ``--store`` is not given."""
-
-
-class StoreError(RuntimeError):
-    """The article store cannot be used (unreachable, wrong schema...)."""
-
-
-class StoreCorruptError(StoreError):
-    """The store's database file is damaged; the message names it."""
 
 
 def content_hash(text: str) -> str:
@@ -137,7 +132,16 @@ class ArticleStore:
         def __exit__(self, kind, error, tb) -> None:
             try:
                 if kind is None:
-                    self.store._conn.commit()
+                    try:
+                        self.store._conn.commit()
+                    except Exception as e:  # (disk full, a lost server): a StoreError like any other
+                        if not _is_db_error(e):
+                            raise
+                        try:
+                            self.store._conn.rollback()
+                        except Exception:
+                            pass
+                        raise self.store._fail(e) from e
                 else:
                     self.store._conn.rollback()
             finally:
@@ -304,6 +308,7 @@ class ArticleStore:
                     self._log(cur, article_id, "remove")
                 self._execute(cur, "DELETE FROM articles")
             for article in articles:
+                article = check_article(article)  # nothing the index cannot use is committed
                 digest = content_hash(article.text)
                 origin = article.metadata.get("origin")
                 row = self._execute(cur, "SELECT id FROM articles WHERE content_hash = ?", (digest,)).fetchone()
@@ -349,11 +354,12 @@ class ArticleStore:
         with self._txn() as cur:
             rows = self._execute(cur, f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchall()
             if not rows:
-                raise KeyError(f"no article with id {article_id!r}")
+                raise NotFoundError(f"no article with id {article_id!r}")
             old = self._article(rows[0])
             new = replace(old, **changes)
-            if not new.text.strip():
-                raise ValueError("the new text is empty")
+            if "text" in changes and not 0 <= new.metadata.get("body_start", 0) <= len(new.text or ""):
+                new = replace(new, metadata={k: v for k, v in new.metadata.items() if k != "body_start"})
+            new = check_article(new)
             digest = content_hash(new.text)
             other = self._execute(
                 cur, "SELECT id FROM articles WHERE content_hash = ? AND id <> ?", (digest, article_id)
@@ -400,14 +406,20 @@ def _meta_json(article: Article) -> str:
     return json.dumps({k: v for k, v in article.metadata.items() if k not in _META_SKIP}, ensure_ascii=False)
 
 
-def _filters(since: str | None, until: str | None, sources: Iterable[str] | None) -> tuple[str, list[Any]]:
+_ISO_DAY = "____-__-__%"
+"""LIKE pattern of a stored ISO date: one stored as free text before dates were checked
+matches no date filter. (A parameter: psycopg reads a literal % as a placeholder.)"""
+
+
+def _filters(since: object, until: object, sources: Iterable[str] | None) -> tuple[str, list[Any]]:
     clauses, params = [], []
+    since, until = filter_day(since, "since"), filter_day(until, "until")
     if since:
-        clauses.append("date IS NOT NULL AND substr(date, 1, 10) >= ?")
-        params.append(since[:10])
+        clauses.append("date LIKE ? AND substr(date, 1, 10) >= ?")
+        params += [_ISO_DAY, since]
     if until:
-        clauses.append("date IS NOT NULL AND substr(date, 1, 10) <= ?")
-        params.append(until[:10])
+        clauses.append("date LIKE ? AND substr(date, 1, 10) <= ?")
+        params += [_ISO_DAY, until]
     sources = [s for s in (sources or []) if s]
     if sources:
         clauses.append(f"source IN ({', '.join('?' for _ in sources)})")
@@ -462,6 +474,8 @@ def open_store(location: str | Path) -> ArticleStore:
         raise StoreError(f"unsupported store URL {location!r}: use a file path, sqlite:///PATH or postgresql://...")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if not path.exists():  # the archive: readable by its owner only (its -wal/-shm files follow)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")

@@ -124,3 +124,5 @@ class IndexInfo:
     updated: int = 0
     """Articles replaced in place by a newer text from the same URL."""
     removed: int = 0
+    unindexed: dict[str, str] = field(default_factory=dict)
+    """Stored articles that yield no passage to search, by id, with the reason."""

@@ -5,10 +5,19 @@ file, to whoever logs in). Writing (upload, delete, update) goes through
 :meth:`EditorGuard.require`, which every write handler calls on the server, because
 Gradio exposes every event handler over HTTP whether or not its button is shown.
 
-* Bound to a loopback address with no editor credential: the single local user may write.
+* Bound to a loopback address with no editor credential: the single local user may write,
+  but only in a request that reached the app directly: one that carries forwarding
+  headers (``X-Forwarded-For``, ``Forwarded``, ``X-Real-IP``) came through a proxy and is
+  not local, unless the proxy is trusted (``--trusted-proxy``) and says the client is on
+  this machine too.
 * Any other address with no editor credential: read-only; every write is refused.
 * With a credential (``--editor-token`` / ``QA_EDITOR_TOKEN`` / a token file): a write
-  needs that token; failures are counted per client address and rate-limited.
+  needs that token; failures (an empty token included) are counted per client address and
+  rate-limited, apart from failed logins, which have their own count.
+
+The client address is the connecting one, or behind a trusted proxy the address that
+proxy appended to ``X-Forwarded-For`` (the rightmost entry: those before it are whatever
+the client sent).
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ __all__ = [
     "FailureLimiter",
     "WriteMode",
     "WriteRefused",
-    "client_address",
+    "Client",
+    "client_of",
     "is_loopback",
     "read_readers_file",
     "read_token_file",
@@ -73,6 +83,8 @@ class Access:
     editor_token: str | None = None
     readers: tuple[tuple[str, str], ...] = ()
     """``(user, password)`` pairs; when given, reading needs a login too (Gradio auth)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of reverse proxies whose ``X-Forwarded-For`` names the real client."""
 
     def __post_init__(self) -> None:
         if self.editor_token is not None and len(self.editor_token.strip()) < MIN_TOKEN_CHARS:
@@ -151,10 +163,36 @@ class FailureLimiter:
             self._failures.pop(client, None)
 
 
-def client_address(request: gr.Request | None) -> str:
-    """The connecting address (not X-Forwarded-For, which any client can set)."""
-    client = getattr(request, "client", None)
-    return str(getattr(client, "host", None) or "unknown")
+_FORWARDING = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who sent a request: ``address`` (for rate limits) and whether it counts as the
+    local user (on this machine, and not relayed by a proxy that is not trusted)."""
+
+    address: str
+    local: bool
+
+
+def client_of(peer: str | None, headers: Iterable[tuple[str, str]], trusted: Iterable[str] = ()) -> Client:
+    """The client of a request from ``peer`` (the connecting address) with ``headers``
+    (lower-case names), given the ``trusted`` proxy addresses."""
+    peer = peer or "unknown"
+    forwarded = [(k, v) for k, v in headers if k in _FORWARDING]
+    if not forwarded:
+        return Client(peer, is_loopback(peer))
+    if peer not in set(trusted):  # anyone can send these headers: not local, not believed
+        return Client(peer, False)
+    chain = [a.strip() for k, v in forwarded if k == "x-forwarded-for" for a in v.split(",") if a.strip()]
+    real = chain[-1] if chain else next((v.strip() for k, v in forwarded if k == "x-real-ip"), "")
+    return Client(real or peer, bool(real) and is_loopback(real))
+
+
+def _request_headers(request: gr.Request | None) -> list[tuple[str, str]]:
+    headers = getattr(request, "headers", None) or {}
+    items = headers.items() if hasattr(headers, "items") else []
+    return [(str(k).lower(), str(v)) for k, v in items]
 
 
 @dataclass
@@ -174,33 +212,45 @@ class EditorGuard:
     def read_only(self) -> bool:
         return self.mode is WriteMode.READ_ONLY
 
-    def check(self, token: str | None, client: str) -> None:
+    def client(self, request: gr.Request | None) -> Client:
+        """The client of a Gradio request (see :func:`client_of`)."""
+        peer = getattr(getattr(request, "client", None), "host", None)
+        return client_of(peer, _request_headers(request), self.access.trusted_proxies)
+
+    def check(self, token: str | None, client: Client) -> None:
         """Raise :class:`WriteRefused` unless a write with ``token`` from ``client`` is allowed."""
         mode = self.mode
         if mode is WriteMode.LOCAL:
-            return
+            if client.local:
+                return
+            raise WriteRefused(
+                "Only the local user may add or change articles on this server (no editor token is set), "
+                "and this request came from elsewhere or through a proxy.",
+                403,
+            )
         if mode is WriteMode.READ_ONLY:
             raise WriteRefused(
                 "This archive is read-only: the server was started without an editor credential, "
                 "so articles cannot be added, deleted or changed here.",
                 403,
             )
-        wait = self.limiter.locked_for(client)
+        wait = self.limiter.locked_for(client.address)
         if wait > 0:
             raise WriteRefused(f"Too many wrong editor tokens. Try again in {int(wait) + 1} seconds.", 429)
         expected = (self.access.editor_token or "").strip().encode("utf-8")
-        given = (token or "").strip().encode("utf-8")
+        given = (token or "").strip().encode("utf-8") if isinstance(token, str) else b""
         if not given:
+            self.limiter.failed(client.address)  # (or empty tokens would be free guesses of nothing)
             raise WriteRefused("Adding or changing articles needs the editor token: enter it first.", 401)
         if not hmac.compare_digest(given, expected):
-            self.limiter.failed(client)
+            self.limiter.failed(client.address)
             raise WriteRefused("Wrong editor token: nothing was changed.", 403)
-        self.limiter.succeeded(client)
+        self.limiter.succeeded(client.address)
 
     def require(self, token: str | None, request: gr.Request | None) -> None:
         """In a Gradio write handler: raise ``gr.Error`` (shown to the user) unless allowed."""
         try:
-            self.check(token, client_address(request))
+            self.check(token, self.client(request))
         except WriteRefused as e:
             raise gr.Error(str(e), title="Not allowed", print_exception=False) from None
 
@@ -213,7 +263,7 @@ class EditorGuard:
         itself: not every route runs validators.
         """
         try:
-            self.check(token, client_address(request))
+            self.check(token, self.client(request))
         except WriteRefused as e:
             return gr.validate(False, str(e))
         return gr.validate(True, "")

@@ -495,12 +495,18 @@ def add_report_markdown(
             lines.append(f"The index now holds {info.articles:,} articles ({info.passages:,} passages).")
     skipped = list(skipped)
     if skipped:
-        lines.append("\nSkipped:")
-        for s in skipped:
+        lines.append(f"\nSkipped {len(skipped):,}:" if len(skipped) > SHOWN_SKIPPED else "\nSkipped:")
+        for s in skipped[:SHOWN_SKIPPED]:
             name = s.path.replace("`", "'")  # a backtick in a file name would end the code span
-            lines.append(f"- `{name}`: {s.reason}")
+            reason = _MD_SPECIAL.sub(r"\\\1", s.reason)
+            lines.append(f"- `{name}`: {reason}")
+        if len(skipped) > SHOWN_SKIPPED:
+            lines.append(f"- …and {len(skipped) - SHOWN_SKIPPED:,} more (`qa-index add` lists every one)")
     return "\n".join(lines)
 
+
+SHOWN_SKIPPED = 20
+"""Skipped files and records listed one by one in an upload's report; the rest are counted."""
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 

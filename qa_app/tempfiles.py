@@ -79,12 +79,28 @@ def remove_stale(root: Path) -> list[Path]:
     return removed
 
 
+def _check_private(folder: Path) -> None:
+    """Refuse a root folder that another user could read or swap: one made in the shared
+    system temp folder by someone else (or a link to elsewhere) would see every upload."""
+    info = os.lstat(folder)
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        raise PermissionError(f"the temp folder {folder} is a link or not a folder; set QA_TEMP_DIR to a folder of your own")
+    if info.st_uid != os.getuid():
+        raise PermissionError(
+            f"the temp folder {folder} belongs to another user (uid {info.st_uid}); set QA_TEMP_DIR to a folder of "
+            "your own"
+        )
+    if info.st_mode & 0o077:
+        os.chmod(folder, 0o700)  # ours, but opened up: close it again
+
+
 class AppTemp:
     """This process's run folder; :meth:`cleanup` (also at exit) removes it."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_private(self.root)
         root_lock = _Flock(self.root / _ROOT_LOCK)
         try:
             self.removed_stale = remove_stale(self.root)

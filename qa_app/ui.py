@@ -27,7 +27,7 @@ from .formatting import (
     open_source_html,
     question_html,
 )
-from .gate import EDITOR_COOKIE, HttpGate
+from .gate import EDITOR_COOKIE, HttpGate, write_inputs
 from .store import AddResult, EngineStore, open_engine
 from .tempfiles import app_temp
 from .uploads import screen_uploads
@@ -72,6 +72,9 @@ READ_ONLY_NOTE = (
     "editor credential, so articles cannot be added or changed here.</p>"
 )
 WEB = WebConfig()
+INDEX_LOADING = '<p class="qa-index-loading">Loading the list of articles…</p>'
+EDITOR_TOKEN_ID = "qa-editor-token"
+"""The editor token box: the gate finds each write handler's token argument by it."""
 
 # Typing the editor token also stores it (URI-encoded) in a same-site session cookie, so
 # the browser's uploads to Gradio's upload route carry it (see gate.py).
@@ -119,7 +122,10 @@ def create_app(
     log(access.describe())
     guard = EditorGuard(access)
     engines = EngineStore(Path(index_dir), engine, staging_dir=temp.staging, store=store)
-    return ChatApp(build_ui(engines, example_questions(engine), guard, temp.exports), access, guard)
+    # A private archive shows nothing before login: its page config (served with the login
+    # form) holds no example drawn from the articles, and build_ui puts no article data in it.
+    examples = [] if access.readers else example_questions(engine)
+    return ChatApp(build_ui(engines, examples, guard, temp.exports), access, guard)
 
 
 def build_ui(
@@ -154,12 +160,18 @@ def build_ui(
         return exports_dir / key
 
     def export(messages: list[dict[str, Any]], turns: Turns, request: gr.Request) -> gr.DownloadButton:
-        if not messages:
+        # The conversation comes from the client: bounded in turns, bytes and sessions
+        # kept on disk, so that no caller can fill the disk through it.
+        if not messages or len(messages) > MAX_EXPORT_MESSAGES:
             return gr.DownloadButton(value=None, interactive=False)
+        text = handler.export(messages, turns)
+        if len(text.encode("utf-8")) > MAX_EXPORT_BYTES:
+            return gr.DownloadButton(value=None, interactive=False)
+        _forget_oldest(exports_dir, MAX_EXPORT_SESSIONS - 1)
         folder = session_folder(request)
         folder.mkdir(exist_ok=True)
         path = folder / EXPORT_NAME
-        path.write_text(handler.export(messages, turns), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
 
     def forget_exports(request: gr.Request) -> None:
@@ -231,7 +243,7 @@ def build_ui(
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 with gr.Accordion("Filter articles: dates and sources", open=False, elem_id="qa-filters"):
-                    since, until, sources = _filter_inputs(store.engine.sources())
+                    since, until, sources = _filter_inputs()
                 chat = _chat_interface(handler, turns, examples, [since, until, sources])
                 download = gr.DownloadButton(
                     "Export conversation (Markdown)",
@@ -244,14 +256,14 @@ def build_ui(
             with gr.Column(scale=2, min_width=340):
                 gr.HTML(VIEWER_PLACEHOLDER, elem_id="qa-viewer", js_on_load=VIEWER_JS, server_functions=[open_source])
                 with gr.Accordion("Indexed articles", open=True):
-                    index_view = gr.HTML(index_panel(), js_on_load=None, elem_id="qa-index")
+                    index_view = gr.HTML(INDEX_LOADING, js_on_load=None, elem_id="qa-index")
                 with gr.Accordion("Add articles", open=False, visible=not guard.read_only):
                     editor_token = gr.Textbox(
                         label="Editor token",
                         type="password",
                         placeholder="Needed to add or change articles",
                         visible=guard.mode is WriteMode.TOKEN,
-                        elem_id="qa-editor-token",
+                        elem_id=EDITOR_TOKEN_ID,
                     )
                     files, add_button, add_report = _upload_panel()
                 with gr.Accordion("Delete articles", open=False, visible=not guard.read_only):
@@ -259,7 +271,7 @@ def build_ui(
                         label="Articles to delete",
                         info="Pick from the list or type an article id",
                         multiselect=True,
-                        choices=_delete_choices(store.engine),
+                        choices=[],  # filled on load: the page config holds no article data
                         allow_custom_value=True,  # ids beyond the list; the store says which exist
                         elem_id="qa-delete-picker",
                     )
@@ -300,6 +312,23 @@ def build_ui(
     return demo
 
 
+MAX_EXPORT_MESSAGES = 400
+"""Chat messages (questions and answers) in one export; a longer conversation is not exported."""
+MAX_EXPORT_BYTES = 2_000_000
+MAX_EXPORT_SESSIONS = 200
+"""Sessions whose latest export is kept on disk; the oldest goes first."""
+
+
+def _forget_oldest(folder: Path, keep: int) -> None:
+    """Remove all but the ``keep`` most recent session folders under ``folder``."""
+    try:
+        sessions = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for old in sessions[: max(0, len(sessions) - keep)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 MAX_DELETE_CHOICES = 2000
 """The delete picker lists the most recent articles; any other can be typed by id."""
 
@@ -308,13 +337,16 @@ def _delete_choices(engine: Any) -> list[tuple[str, str]]:
     return [(f"{a.title} ({a.id})", a.id) for a in engine.articles()[-MAX_DELETE_CHOICES:][::-1]]
 
 
-def _filter_inputs(sources: list[str]) -> tuple[gr.Textbox, gr.Textbox, gr.Dropdown]:
-    """The chat's article filters: a date range and sources (rendered here, used by the chat)."""
+def _filter_inputs() -> tuple[gr.Textbox, gr.Textbox, gr.Dropdown]:
+    """The chat's article filters: a date range and sources (rendered here, used by the chat).
+    The sources are filled on load, and any value is taken: the ``/chat`` API may name a
+    source added after start-up (an unknown one matches no article)."""
     with gr.Row():
         since = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="any date", elem_id="qa-since")
         until = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="any date", elem_id="qa-until")
     picked = gr.Dropdown(
-        label="Sources", choices=sources, value=[], multiselect=True, elem_id="qa-sources", info="Empty: every source"
+        label="Sources", choices=[], value=[], multiselect=True, allow_custom_value=True, elem_id="qa-sources",
+        info="Empty: every source",
     )
     return since, until, picked
 
@@ -438,7 +470,8 @@ def launch(app: ChatApp, port: int, *, block: bool = True) -> None:
         auth=list(access.readers) or None,
         auth_message="This article archive is private: log in to read it." if access.readers else None,
         max_file_size=WEB.max_upload_bytes,
-        app_kwargs={"middleware": [Middleware(HttpGate, guard=app.guard)]},
+        app_kwargs={"middleware": [Middleware(HttpGate, guard=app.guard, writes=write_inputs(
+            app.demo, WRITE_APIS, EDITOR_TOKEN_ID))]},  # fmt: skip
         theme=theme(),
         js=A11Y_JS,
         css=CSS,

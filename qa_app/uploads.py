@@ -1,8 +1,9 @@
 """Screening uploaded files before they reach the article store.
 
 Types are checked by content, not only by name: a file must have an allowed ending
-(``WebConfig.upload_types``) and look like that type inside (text that decodes and holds
-no NUL bytes or binary signature; a PDF that starts with ``%PDF-``). File names are only
+(``WebConfig.upload_types``) and be that type inside, by the same sniffer that loading
+uses (:mod:`qa.formats`): text that decodes and holds no binary data, a PDF that starts
+with ``%PDF``. File names are only
 ever used as labels and, made safe by :func:`safe_name`, as the staged file's name;
 never as a path.
 """
@@ -16,30 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa import SkippedFile
+from qa.formats import Refused, decode_text, sniff
 from qa.config import WebConfig
 
 __all__ = ["Screened", "safe_name", "screen_uploads", "sniff_refusal"]
-
-SNIFF_BYTES = 64 * 1024
-"""How much of each file is inspected."""
-
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
-    (b"\x7fELF", "a program (ELF)"),
-    (b"MZ", "a Windows program"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"BZh", "bzip2-compressed data"),
-    (b"\xfd7zXZ", "xz-compressed data"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"SQLite format 3\x00", "an SQLite database"),
-)
-_EXPECTED_SIGNATURE = {".pdf": b"%PDF-"}
-"""Endings whose content must start with a signature; every other allowed ending is text."""
 
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
@@ -57,36 +38,18 @@ def safe_name(name: str, fallback: str = "upload") -> str:
 
 
 def sniff_refusal(path: Path, ending: str) -> str | None:
-    """Why the file at ``path`` is not the type its ``ending`` says (None when it is)."""
-    with open(path, "rb") as f:
-        head = f.read(SNIFF_BYTES)
-    expected = _EXPECTED_SIGNATURE.get(ending)
-    if expected is not None:
-        return None if head.startswith(expected) else f"its content is not a {ending} file"
-    for signature, what in _SIGNATURES:
-        if head.startswith(signature):
-            return f"it is {what}, not text"
-    if b"\x00" in head:
-        return "it is binary data, not text"
-    text = _decode(head)
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
-    if text and controls / len(text) > 0.01:
-        return "it is binary data, not text"
-    return None
-
-
-def _decode(head: bytes) -> str:
-    """``head`` as text: UTF-8 (a character cut at the end tolerated), else Windows-1252,
-    else Latin-1."""
+    """Why the file at ``path`` is not the type its ``ending`` says (None when it is):
+    the loader's own sniffer (:func:`qa.formats.sniff`), over the whole file."""
+    data = path.read_bytes()
     try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if e.start >= len(head) - 3:
-            return head[: e.start].decode("utf-8")
-    try:  # Windows-1252 before Latin-1: its curly quotes and dashes are not control characters
-        return head.decode("cp1252")
-    except UnicodeDecodeError:
-        return head.decode("latin-1")
+        kind = sniff(data, path.name)
+        if kind != "pdf":
+            decode_text(data)
+    except Refused as e:
+        return str(e)
+    if (kind == "pdf") != (ending == ".pdf"):
+        return f"its content is not a {ending} file" if ending == ".pdf" else "its content is a PDF, not text"
+    return None
 
 
 @dataclass
@@ -114,7 +77,7 @@ def screen_uploads(paths: Iterable[str | Path], config: WebConfig) -> Screened:
         elif not path.is_file():
             reason = "the uploaded file is missing"
         elif path.stat().st_size > config.max_upload_bytes:
-            reason = f"larger than the {config.max_upload_bytes / 1024 / 1024:g} MB limit"
+            reason = f"larger than the {config.max_upload_bytes / 1e6:g} MB limit"
         else:
             reason = sniff_refusal(path, ending)
         if reason:

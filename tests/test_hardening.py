@@ -111,9 +111,9 @@ def test_uploads_are_checked_by_content_count_and_size(tmp_path: Path) -> None:
     assert sorted(p.name for p in screened.accepted) == ["latin.txt", "story.txt"]
     reasons = {s.path: s.reason for s in screened.refused}
     assert reasons == {
-        "binary.txt": "it is binary data, not text",
-        "fake.txt": "it is a program (ELF), not text",
-        "image.jsonl": "it is a PNG image, not text",
+        "binary.txt": "binary file, not text (a NUL byte at offset 0)",
+        "fake.txt": "unsupported file type: the content is a program (ELF), not an article",
+        "image.jsonl": "unsupported file type: the content is a PNG image, not an article",
         "notes.exe": "not an allowed type (allowed: .txt, .jsonl, .html, .htm, .xml, .rss, .atom, .pdf)",
     }
     small = WebConfig(max_upload_bytes=10, max_files_per_upload=1)

@@ -248,7 +248,7 @@ def test_oversized_wrong_type_and_traversal_uploads_are_refused_with_a_reason(se
         (program,) = upload(url, "story.txt", b"\x7fELF\x02\x01\x01" + b"\x00" * 64, editor).json()
         status, event, payload = call(url, "add_articles", [[file_data(program, "story.txt")], TOKEN])
         assert (status, event) == (200, "complete") and "Nothing was added" in payload[0]
-        assert "it is a program (ELF), not text" in payload[0]
+        assert "the content is a program (ELF), not an article" in payload[0]
 
         outside = tmp_path / "evil.txt"
         (sneaky,) = upload(url, "../../../../evil.txt", NEW_ARTICLE.encode(), editor).json()

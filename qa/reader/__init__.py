@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ReaderModelError
 from .model import SpanScore, load_tokenizer, predict
 
 __all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR", "sha256"]
@@ -29,10 +30,6 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 RETRAIN = "restore it from the repository, or retrain it: python -m qa.reader.train && python -m qa.reader.calibrate"
 _REQUIRED = ("model.onnx", "tokenizer.json", "reader.json", "calibration.json")
 """What run time needs (``model.safetensors`` and ``config.json`` are for training on)."""
-
-
-class ReaderModelError(RuntimeError):
-    """The reader's model files are missing or damaged; the message names the file."""
 
 
 @dataclass(frozen=True)

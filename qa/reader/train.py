@@ -217,6 +217,8 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=0, help="optimizer steps (default: one pass over --epochs)")
     ap.add_argument("--freeze-layers", type=int, default=0, help="bottom encoder layers kept as pretrained (CPU time)")
     ap.add_argument("--init", help="start from this reader folder's weights instead of the base (a further run)")
+    ap.add_argument("--skip-steps", type=int, default=0,
+                    help="batches of the seeded plan that the --init run already took: a further run starts after them")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--eval-limit", type=int, default=1500, help="held-out examples read at the end")
     ap.add_argument("--eval-only", action="store_true",
@@ -276,10 +278,10 @@ def main(argv=None) -> int:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}], lr=args.lr)
     total = args.steps or int(len(feats) * args.epochs / args.batch)
     plan, ep = [], 0
-    while len(plan) < total:  # one seeded shuffle per epoch
+    while len(plan) < args.skip_steps + total:  # one seeded shuffle per epoch
         plan += batches(feats, args.batch, random.Random(args.seed + ep))
         ep += 1
-    plan = plan[:total]
+    plan = plan[args.skip_steps : args.skip_steps + total]
     budget = args.max_minutes * 60
     clock = {"spent": 0.0}  # training seconds so far (kept in checkpoints)
 
