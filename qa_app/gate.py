@@ -24,6 +24,8 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import unquote
 
+import gradio as gr
+
 from .auth import Client, EditorGuard, FailureLimiter, WriteRefused, client_of
 
 __all__ = ["EDITOR_COOKIE", "EDITOR_HEADER", "MAX_EVENT_BYTES", "HttpGate", "write_inputs"]
@@ -46,16 +48,17 @@ _EVENTS = {"queue/join", "run", "call", "call/v2", "api"}
 class HttpGate:
     """Pure ASGI middleware in front of the Gradio app.
 
-    ``writes`` maps each write handler's API name and function number to the position of
-    the editor token among its inputs; ``guard`` decides who may write; ``logins``
-    counts failed logins (default: the guard's limits, on a separate count).
+    ``writes`` maps each write handler's API name and function number to the kinds of its
+    inputs (:data:`TOKEN`, :data:`FILES`, :data:`STRINGS`: see :func:`write_inputs`);
+    ``guard`` decides who may write; ``logins`` counts failed logins (default: the guard's
+    limits, on a separate count).
     """
 
     def __init__(
         self,
         app: Any,
         guard: EditorGuard,
-        writes: dict[str | int, int] | None = None,
+        writes: dict[str | int, tuple[str, ...]] | None = None,
         logins: FailureLimiter | None = None,
     ) -> None:
         self.app = app
@@ -115,15 +118,16 @@ class HttpGate:
         target = name if kind != "queue/join" else event.get("fn_index")
         if isinstance(target, bool) or target not in self.writes:
             return None
-        data = event.get("data")
-        position = self.writes[target]
-        if not isinstance(data, list) or len(data) <= position or not _write_shaped(data, position):
-            return 422, "This request does not have the shape of the handler's inputs."
-        try:
-            self.guard.check(data[position], client)
+        data, kinds = event.get("data"), self.writes[target]
+        shapeless = (422, "This request does not have the shape of the handler's inputs.")
+        if not isinstance(data, list) or len(data) != len(kinds):
+            return shapeless
+        token = data[kinds.index(TOKEN)]
+        try:  # who asks first: an anonymous caller learns nothing about the inputs
+            self.guard.check(token if isinstance(token, str) else None, client)
         except WriteRefused as e:
             return e.status, str(e)
-        return None
+        return None if all(map(_shaped, data, kinds)) else shapeless
 
     def _count_login(self, send: Any, client: str) -> Any:
         async def watching(message: dict[str, Any]) -> None:
@@ -137,22 +141,27 @@ class HttpGate:
         return watching
 
 
-def _write_shaped(data: list[Any], token_at: int) -> bool:
-    """A write handler's inputs: the token a string (or null); every other input null, a
-    string, or a list of strings or uploaded files (a ``path`` that is not a URL, not a
-    stream). Anything else is refused before Gradio sees it (and logs or echoes it)."""
-    for i, value in enumerate(data):
-        if i == token_at:
-            if value is not None and not isinstance(value, str):
-                return False
-        elif not (value is None or isinstance(value, str) or (isinstance(value, list) and all(map(_item_ok, value)))):
-            return False
-    return True
+TOKEN, FILES, STRINGS = "token", "files", "strings"
+"""Kinds of a write handler's inputs: the editor token (a string or null), uploaded files
+(null or a list of files), a multiple choice (null or a list of strings)."""
 
 
-def _item_ok(item: Any) -> bool:
-    if isinstance(item, str):
+def _shaped(value: Any, kind: str) -> bool:
+    """Whether ``value`` fits an input of ``kind``. Anything else is refused before Gradio
+    sees it, so a value sent in the wrong place is never logged or echoed back."""
+    if value is None:
         return True
+    if kind == TOKEN:
+        return isinstance(value, str)
+    if not isinstance(value, list) or len(value) > 10_000:
+        return False
+    if kind == STRINGS:
+        return all(isinstance(v, str) for v in value)
+    return all(map(_uploaded, value))
+
+
+def _uploaded(item: Any) -> bool:
+    """A file as the upload route returned it: a path in the cache, never a URL or a stream."""
     if not isinstance(item, dict) or item.get("is_stream") or item.get("url") not in (None, ""):
         return False
     path = item.get("path")
@@ -219,15 +228,22 @@ async def _refuse(send: Any, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def write_inputs(demo: Any, api_names: Iterable[str], token_elem_id: str) -> dict[str | int, int]:
+def write_inputs(demo: Any, api_names: Iterable[str], token_elem_id: str) -> dict[str | int, tuple[str, ...]]:
     """For :class:`HttpGate`: each write handler of ``demo`` (by API name and function
-    number) mapped to the position among its inputs of the token box (``token_elem_id``)."""
-    out: dict[str | int, int] = {}
+    number) mapped to the kinds of its inputs: the token box (``token_elem_id``), file
+    pickers, and multiple choices."""
+    out: dict[str | int, tuple[str, ...]] = {}
     names = set(api_names)
     for number, fn in demo.fns.items():
-        if fn.api_name in names:
-            ids = [getattr(block, "elem_id", None) for block in fn.inputs]
-            out[fn.api_name] = out[number] = ids.index(token_elem_id)
+        if fn.api_name not in names:
+            continue
+        kinds = tuple(
+            TOKEN if getattr(b, "elem_id", None) == token_elem_id else FILES if isinstance(b, gr.File) else STRINGS
+            for b in fn.inputs
+        )
+        if kinds.count(TOKEN) != 1:
+            raise ValueError(f"handler {fn.api_name!r} has no editor token input: the gate could not guard it")
+        out[fn.api_name] = out[number] = kinds
     missing = names - {k for k in out if isinstance(k, str)}
     if missing:
         raise ValueError(f"no handler for {sorted(missing)}: the gate could not guard them")

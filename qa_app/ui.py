@@ -462,6 +462,10 @@ def launch(app: ChatApp, port: int, *, block: bool = True) -> None:
     Gradio's login for reading.
     """
     access = app.access
+    # The gate resolves X-Forwarded-For itself (qa_app.auth.client_of, --trusted-proxy):
+    # uvicorn must not rewrite the connecting address first (by default it believes the
+    # header from 127.0.0.1, which would make every client behind a local proxy "local").
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     app.demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE, api_open=False).launch(
         server_name=access.host,
         server_port=port,
