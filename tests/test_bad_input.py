@@ -278,3 +278,30 @@ def _good(tmp_path: Path, text: str = GOOD, name: str = "good") -> Path:
     path = tmp_path / f"{name}.txt"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_a_failed_commit_is_a_store_error_and_stores_nothing(tmp_path, monkeypatch) -> None:
+    from qa.store import open_store
+
+    store = open_store(tmp_path / "store.sqlite3")
+
+    def full_disk() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store._conn, "commit", full_disk)
+    article = qa.load_articles(_good(tmp_path)).articles[0]
+    with pytest.raises(qa.StoreError, match="disk is full"):
+        store.ingest([article])
+    monkeypatch.undo()
+    assert store.ids() == []
+    store.close()
+
+
+def test_a_damaged_segment_file_is_named_and_the_index_rebuilt(seed_index, tmp_path) -> None:
+    index = copy_archive(seed_index, tmp_path)
+    qa.add_articles(_good(tmp_path), index)
+    (passages,) = index.glob("v-*/seg-*/passages.npy")
+    passages.write_bytes(b"\xff" * passages.stat().st_size)  # same size: only reading finds it
+    with pytest.raises(qa.IndexCorruptError, match="passages.npy"):
+        qa.index_info(index)
+    assert restarts(index).article("good")
