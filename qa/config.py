@@ -93,6 +93,10 @@ class WebConfig:
     max_files_per_upload: int = 20
     upload_types: tuple[str, ...] = (".txt", ".jsonl", ".html", ".htm", ".xml", ".rss", ".atom", ".pdf")
     """File name endings an upload may have; the content must match the type too."""
+    follow_store_s: float = 2.0
+    """How often a running app looks for writes made by other processes (the store's change log)."""
+    page_refresh_s: float = 10.0
+    """How often an open page updates its article counts and lists."""
     failed_attempts: int = 5
     """Wrong editor tokens or logins from one client address before it is locked out..."""
     failed_window_s: float = 300.0

@@ -16,7 +16,7 @@ import numpy as np
 from .answering import Answerer, History
 from .config import Config
 from .dates import filter_day, iso_date
-from .errors import NotFoundError
+from .errors import FilterError, NotFoundError
 from .embedding import Embedder
 from .index import IndexData, IndexLayout, IndexMissingError, IndexStaleError, read_index, read_layout
 from .reader import MODEL_DIR, Reader
@@ -123,6 +123,8 @@ class Engine:
     def _answerer(self, since: str | date | None, until: str | date | None, sources: Iterable[str] | None) -> Answerer:
         """The answerer over the articles the filters keep (the shared one without filters)."""
         since, until = filter_day(since, "since"), filter_day(until, "until")
+        if since and until and since > until:
+            raise FilterError("until", f"until ({until}) is before since ({since}): the range holds no day")
         sources = [s for s in (sources or []) if s]
         if not (since or until or sources):
             return self.answerer

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from .export import Turn, export_markdown, turn_from_answer
 from qa.config import WebConfig
+from qa.errors import FilterError
 
-from .formatting import answer_html, notice_html, plain_answer_text, question_text
+from .export import Turn, export_markdown, turn_from_answer
+from .formatting import answer_html, filter_note_html, notice_html, plain_answer_text, question_text
 from .store import EngineStore
 
 __all__ = [
@@ -78,6 +80,10 @@ class Filters:
     def kwargs(self) -> dict[str, Any]:
         return {"since": self.since, "until": self.until, "sources": self.sources or None}
 
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.sources)
+
 
 class ChatHandler:
     """Answers chat messages from the shared engine; safe to call from many threads."""
@@ -119,9 +125,12 @@ class ChatHandler:
         engine = self.store.engine  # one engine for the whole request, even if a new one is swapped in
         try:
             answer = engine.ask(message, history=history, **filters.kwargs())
-            return answer_html(answer, engine.article, message), turn_from_answer(message, answer, engine.article)
-        except ValueError as e:  # a filter the engine cannot use ("since must be a date like ...")
-            text = f"Please fix the article filter: {e}."
+            reply = answer_html(answer, engine.article, message)
+            if not answer.found and filters.active:
+                reply = _outside_filter_note(engine, message, history, filters) + reply
+            return reply, turn_from_answer(message, answer, engine.article)
+        except FilterError as e:  # a filter the engine cannot use, said in the page's words
+            text = f"Please fix the article filter: {_in_page_words(str(e))}."
             return notice_html(text), Turn(message, text)
         except Exception:  # the user gets a polite reply; the details go to the server log
             log.exception("answering %r failed", message[:200])
@@ -139,6 +148,35 @@ class ChatHandler:
             turns.get(reply_key(reply)) or Turn(question, plain_answer_text(reply))
             for question, reply in exchanges(messages)
         )
+
+
+_PAGE_WORDS = {"since": "From", "until": "To"}
+
+
+def _in_page_words(message: str) -> str:
+    """An engine message about ``since``/``until`` in the words of the page's fields."""
+    return re.sub(r"\b(since|until)\b", lambda m: f"“{_PAGE_WORDS[m.group(1)]}”", message)
+
+
+def _outside_filter_note(engine: Any, message: str, history: list[tuple[str, str]], filters: Filters) -> str:
+    """When the filters left out the article that answers: a note saying so (and why),
+    so that "the articles don't say" is never read as "no article says"."""
+    unfiltered = engine.ask(message, history=history)
+    if not unfiltered.found or not unfiltered.citations:
+        return ""
+    article = engine.article(unfiltered.citations[0].article_id)
+    if filters.since or filters.until:
+        if not article.date:
+            undated = sum(1 for a in engine.articles() if not a.date)
+            why = (f"it has no date, and the date filter leaves out every undated article ({undated:,} of "
+                   f"{len(engine.articles()):,})")  # fmt: skip
+        else:
+            why = f"it is dated {article.date}, outside the date filter"
+    else:
+        why = f"its source is {article.source}" if article.source else "it has no source"
+        why += ", which the source filter leaves out"
+    return filter_note_html(f"The filter left out an article that may answer this: “{article.title}” ({why}). "
+                       "Clear the filter to use it.")  # fmt: skip
 
 
 def _shorten(text: str, limit: int = 200) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "location_text",
     "missing_article_html",
     "notice_html",
+    "filter_note_html",
     "original_link",
     "open_href",
     "open_source_html",
@@ -309,6 +310,12 @@ def is_question_html(message: str) -> bool:
 def notice_html(text: str) -> str:
     """A polite reply that is not an answer (empty input, a paste that is too long...)."""
     return f'<div class="qa-reply qa-notice"><p class="qa-text">{inline(text)}</p></div>'
+
+
+def filter_note_html(text: str) -> str:
+    """A note above a reply about what the article filters left out (not part of the
+    answer: a follow-up never reads it)."""
+    return f'<p class="qa-filter-note" role="note">{inline(text)}</p>'
 
 
 def answer_html(answer: Answer, article_for: ArticleLookup, asked: str = "") -> str:

@@ -1,8 +1,10 @@
 """The shared engine: opened at start-up from the article store, swapped atomically when
-articles are added or deleted."""
+articles are added or deleted, here or by any other process (the CLI, another app, a
+script using the API): :meth:`EngineStore.follow` watches the store's change log."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import threading
@@ -15,6 +17,8 @@ import qa
 from .uploads import safe_name
 
 __all__ = ["AddResult", "EngineStore", "RemoveResult", "open_engine"]
+
+log = logging.getLogger(__name__)
 
 
 def open_engine(
@@ -72,6 +76,8 @@ class EngineStore:
         self._articles: qa.ArticleStore | None = None
         self._engine = engine
         self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
 
     @property
     def engine(self) -> qa.Engine:
@@ -98,6 +104,45 @@ class EngineStore:
             return AddResult(
                 added=info.added, updated=info.updated, info=info, skipped=_relative(info.skipped, staging)
             )
+
+    def refresh(self) -> bool:
+        """Catch up with writes made by any other process: when the store holds a change the
+        engine's index does not, bring the index in step (as :func:`qa.open_engine` does)
+        and swap in the new engine. Returns whether it changed. Cheap when nothing did: one
+        query of the store's change log."""
+        with self._write_lock:
+            store = self._open_store()
+            if store.last_seq() == self._engine.data.state.store_seq:
+                return False
+            self._engine = qa.open_engine(self.index_dir, store=store)
+            return True
+
+    def follow(self, every_s: float) -> None:
+        """Call :meth:`refresh` every ``every_s`` seconds on a background thread, until
+        :meth:`close`. A failed refresh (the store briefly unreachable) is logged and retried."""
+        if self._follower is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.refresh()
+                except Exception:  # keep serving the engine we have; try again next time
+                    log.exception("following the article store failed")
+
+        self._follower = threading.Thread(target=run, name="qa-follow-store", daemon=True)
+        self._follower.start()
+
+    def close(self) -> None:
+        """Stop following the store and close it."""
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=30)
+            self._follower = None
+        with self._write_lock:
+            if self._articles is not None:
+                self._articles.close()
+                self._articles = None
 
     def _open_store(self) -> qa.ArticleStore:
         """The article store, opened at the first write and kept open (the caller holds the

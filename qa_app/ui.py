@@ -60,7 +60,8 @@ CHAT_PLACEHOLDER = (
     "Answers are quoted word for word from the articles, with their sources and a confidence."
 )
 EXPORT_NAME = "article-qa-conversation.md"
-READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete")
+READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete",
+             "refresh_page")  # fmt: skip
 """Handlers (by API name) that do not change the archive."""
 WRITE_APIS = ("add_articles", "remove_articles")
 """Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
@@ -91,9 +92,12 @@ class ChatApp:
     demo: gr.Blocks
     access: Access
     guard: EditorGuard
+    engines: EngineStore | None = None
 
     def close(self) -> None:
         self.demo.close()
+        if self.engines is not None:
+            self.engines.close()
 
 
 def create_app(
@@ -122,10 +126,11 @@ def create_app(
     log(access.describe())
     guard = EditorGuard(access)
     engines = EngineStore(Path(index_dir), engine, staging_dir=temp.staging, store=store)
+    engines.follow(WEB.follow_store_s)  # writes by the CLI or another app show within seconds
     # A private archive shows nothing before login: its page config (served with the login
     # form) holds no example drawn from the articles, and build_ui puts no article data in it.
     examples = [] if access.readers else example_questions(engine)
-    return ChatApp(build_ui(engines, examples, guard, temp.exports), access, guard)
+    return ChatApp(build_ui(engines, examples, guard, temp.exports), access, guard, engines)
 
 
 def build_ui(
@@ -153,6 +158,16 @@ def build_ui(
         """The delete picker's articles and the source filter's sources, as of now."""
         engine = store.engine
         return gr.update(choices=_delete_choices(engine), value=[]), gr.update(choices=engine.sources())
+
+    def refresh_page(seen: Any) -> tuple[Any, ...]:
+        """On the page's timer: the counts and lists again, when the archive changed since
+        ``seen`` (here or in another process: :meth:`EngineStore.follow`)."""
+        engine = store.engine
+        now = engine.data.state.store_seq
+        if now == seen:
+            return gr.update(), gr.update(), gr.update(), seen
+        picker, sources = choices()
+        return index_panel(), picker, sources, now
 
     def session_folder(request: gr.Request) -> Path:
         """This session's export folder (the session id is hashed: it comes from the browser)."""
@@ -308,6 +323,9 @@ def build_ui(
         )
         demo.load(index_panel, None, index_view, api_visibility="private", queue=False)  # as of now, not of start-up
         demo.load(choices, None, [picker, sources], api_visibility="private", queue=False)
+        seen, timer = gr.State(store.engine.data.state.store_seq), gr.Timer(WEB.page_refresh_s)
+        timer.tick(refresh_page, seen, [index_view, picker, sources, seen], api_visibility="private", queue=False,
+                   show_progress="hidden")  # fmt: skip
         demo.unload(forget_exports)
     return demo
 
