@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,9 +25,10 @@ from . import metadata
 from .phrases import whole_phrase
 from .chunking import reading_window, sentences
 from .config import Config
+from .conversation import History, last_exchange, topic_terms, understand
 from .reader import Reader, SpanScore
 from .retrieval import Candidate, Retriever
-from .text import QUESTION_FORM, clean_query, normalize, terms
+from .text import clean_query, normalize, terms
 from .types import Answer, Article, Citation, Passage
 
 __all__ = ["Answerer", "Reading", "NOT_FOUND", "EMPTY_QUESTION", "MAX_QUESTION_CHARS", "History"]
@@ -40,81 +40,6 @@ EMPTY_QUESTION = (
 )
 MAX_QUESTION_CHARS = 2000
 """Longer input (a pasted article, say) is cut here: questions are short."""
-
-History = Sequence[tuple[str, "str | Answer"]]
-"""Earlier turns, oldest first: (question, answer). The answer is an :class:`Answer` or
-its text; a text that opens with a bold short answer (``**Lin Jian** ...``) gives it."""
-
-# --- follow-ups ------------------------------------------------------------------------
-
-_REFERENCE = re.compile(
-    r"\b(he|she|it|its|they|them|their|his|her|him|this|that|these|those|there|then|the same)\b", re.I
-)
-_PRONOUN = re.compile(r"\b(he|she|him|it|they|them|his|her|its|their)\b", re.I)
-_POSSESSIVES = frozenset(("his", "her", "its", "their"))
-# "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
-_AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
-_NUMERIC = re.compile(r"^[\d\W]*\d[\d\W]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
-                      r"March|April|May|June|July|August|September|October|November|December)\b")  # fmt: skip
-_BOLD = re.compile(r"^\s*\*\*(.+?)\*\*")
-
-
-@dataclass(frozen=True)
-class _Turn:
-    question: str
-    text: str
-    short: str  # the previous short answer ("" if none)
-    article_id: str | None
-
-    @property
-    def context(self) -> str:
-        """The turn's words, searched beside a follow-up."""
-        return f"{self.question} {self.text}".strip()
-
-
-def _last_turn(history: History) -> _Turn | None:
-    if not history:
-        return None
-    q, a = history[-1]
-    if isinstance(a, Answer):
-        if not a.found:
-            return _Turn(q, "", "", None)
-        return _Turn(q, a.text, a.span.quote if a.span else "", a.citations[0].article_id if a.citations else None)
-    a = a or ""
-    if a.startswith(NOT_FOUND[:20]):
-        return _Turn(q, "", "", None)
-    m = _BOLD.match(a)
-    return _Turn(q, a, m.group(1).strip() if m else "", None)
-
-
-def _topic_terms(question: str) -> list[str]:
-    """The question's distinct terms, less the words of its form ("take place", "year")."""
-    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_FORM]
-
-
-def _followed_turn(question: str, history: History) -> _Turn | None:
-    """The previous turn when ``question`` follows up on it: it has a pronoun ("when was
-    it signed?") or no topic of its own ("what is the name?"); None otherwise."""
-    turn = _last_turn(history)
-    if turn is not None and (_REFERENCE.search(question) or not _topic_terms(question)):
-        return turn
-    return None
-
-
-def _resolve(question: str, turn: _Turn) -> str:
-    """The question with its first pronoun read as the previous short answer ("What is his
-    title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"). A date
-    or number is never read into a pronoun, nor is a long answer."""
-    short = turn.short
-    if not short or len(short) > 60 or _NUMERIC.match(short):
-        return question
-    m = _PRONOUN.search(question)
-    if not m:
-        return question
-    word = m.group(1).lower()
-    possessive = word in _POSSESSIVES and not (word == "her" and _AFTER_OBJECT_HER.match(question, m.end()))
-    return question[: m.start()] + short + ("'s" if possessive else "") + question[m.end() :]
-
 
 # --- reading ---------------------------------------------------------------------------
 
@@ -171,11 +96,10 @@ class Answerer:
     def read(self, question: str, history: History = ()) -> Reading:
         """Retrieve, read the top windows in one batch and score the best span."""
         question = clean_query(question, MAX_QUESTION_CHARS)
-        turn = _followed_turn(question, history)
-        reader_question = _resolve(question, turn) if turn else question
-        shown = f"{question} (following up on: {turn.question.strip()})" if turn else question
-        cands = self.retriever.candidates(reader_question, context=turn.context if turn else "")
-        reading = Reading(shown, reader_question, cands)
+        understood = understand(question, history)
+        reader_question = understood.reader_question
+        cands = self.retriever.candidates(reader_question, context=understood.context)
+        reading = Reading(understood.shown, reader_question, cands)
         top = cands[: self.config.reader_passages]
         if not top:
             return reading
@@ -215,7 +139,7 @@ class Answerer:
         question = clean_query(question, MAX_QUESTION_CHARS)
         if not terms(question):
             return Answer(text=EMPTY_QUESTION, found=False, citations=[], passages=[], question=question.strip())
-        turn = _last_turn(history)
+        turn = last_exchange(history)
         asked = metadata.asked_field(question, turn.question if turn else None)
         if asked:
             return self._about_article(question.strip(), asked, history)
@@ -287,7 +211,7 @@ class Answerer:
         Words match on a shared prefix too ("give" / "given"), since stemming misses some
         inflections and a paraphrase should not count as missing.
         """
-        q_terms = _topic_terms(question)
+        q_terms = topic_terms(question)
         if not q_terms:
             return 0.0
         seen: set[str] = set()
@@ -321,7 +245,7 @@ class Answerer:
         """Who wrote / when published / which outlet: from the article's metadata, cited
         to its header. The article is the previous answer's on a follow-up, else the best
         retrieved article that has the field."""
-        turn = _followed_turn(question, history)
+        turn = understand(question, history).follows
         cands = self.retriever.candidates(question, context=turn.context if turn else "")
         passages = [self.retriever.to_passage(c) for c in cands[:5]]
         order = [self.data.articles[c.article]["id"] for c in cands]

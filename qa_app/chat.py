@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.config import WebConfig
+from qa.conversation import Exchange
 from qa.errors import FilterError
 
 from .export import Turn, export_markdown, turn_from_answer
@@ -17,7 +18,8 @@ from .formatting import answer_html, filter_note_html, notice_html, plain_answer
 from .store import EngineStore
 
 __all__ = [
-    "MAX_QUESTION_CHARS", "ChatHandler", "Filters", "exchanges", "history_pairs", "message_text", "reply_key"
+    "MAX_QUESTION_CHARS", "ChatHandler", "Filters", "conversation", "exchanges", "message_text",
+    "reply_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,10 +60,20 @@ def exchanges(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     return pairs
 
 
-def history_pairs(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """``(question, answer text)`` pairs for :meth:`qa.Engine.ask`: the answers' own words,
-    without markers, sources or HTML."""
-    return [(question, plain_answer_text(reply)) for question, reply in exchanges(messages)]
+def conversation(messages: Sequence[Mapping[str, Any]], turns: Turns | None = None) -> list[Exchange]:
+    """The chat so far for :meth:`qa.Engine.ask`: each answer as the session recorded it
+    (its short answer and the article it came from, so a follow-up such as "Who wrote
+    it?" reaches that article), else as the reply's own words."""
+    turns = turns or {}
+    out = []
+    for question, reply in exchanges(messages):
+        turn = turns.get(reply_key(reply))
+        if turn is None:
+            out.append(Exchange.of(question, plain_answer_text(reply)))
+        else:
+            article = turn.references[0].article_id if turn.references else None
+            out.append(Exchange(question, turn.text, turn.short, article, turn.found))
+    return out
 
 
 def reply_key(reply: str) -> str:
@@ -110,11 +122,11 @@ class ChatHandler:
         message = message_text(message)
         turns = dict(turns or {})
         filters = Filters(since or None, until or None, [sources] if isinstance(sources, str) else list(sources or []))
-        reply, turn = self._reply(message, history_pairs(history), filters)
+        reply, turn = self._reply(message, conversation(history, turns), filters)
         turns[reply_key(reply)] = turn
         return reply, turns
 
-    def _reply(self, message: str, history: list[tuple[str, str]], filters: "Filters") -> tuple[str, Turn]:
+    def _reply(self, message: str, history: list[Exchange], filters: "Filters") -> tuple[str, Turn]:
         if len(message) > MAX_QUESTION_CHARS:
             text = (
                 f"That message is {len(message):,} characters long, which looks like a paste rather than "
@@ -158,7 +170,7 @@ def _in_page_words(message: str) -> str:
     return re.sub(r"\b(since|until)\b", lambda m: f"“{_PAGE_WORDS[m.group(1)]}”", message)
 
 
-def _outside_filter_note(engine: Any, message: str, history: list[tuple[str, str]], filters: Filters) -> str:
+def _outside_filter_note(engine: Any, message: str, history: list[Exchange], filters: Filters) -> str:
     """When the filters left out the article that answers: a note saying so (and why),
     so that "the articles don't say" is never read as "no article says"."""
     unfiltered = engine.ask(message, history=history)

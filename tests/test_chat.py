@@ -11,7 +11,8 @@ import pytest
 
 import qa
 from qa import Answer, Article, Citation, Passage
-from qa_app.chat import ChatHandler, history_pairs, message_text, reply_key
+from qa.conversation import Exchange
+from qa_app.chat import ChatHandler, conversation, message_text, reply_key
 from qa_app.store import EngineStore
 from tests.support import SPOKESPERSON_QUESTION, TREATY_QUESTION, short_answer
 
@@ -70,12 +71,15 @@ def test_abstention_says_so_and_offers_related_passages() -> None:
     assert turns[reply_key(reply)].found is False
 
 
-def test_follow_up_passes_plain_answer_text_as_history() -> None:
+def test_follow_up_passes_the_recorded_answer_with_its_article() -> None:
     engine = FakeEngine({"Who?": FOUND})
     handler = handler_for(engine)
     first, turns = handler.respond("Who?", [], {})
     handler.respond("When did he say it?", chat_messages(("Who?", first)), turns)
-    assert engine.calls[-1] == ("When did he say it?", [("Who?", QUOTE)])
+    assert engine.calls[-1] == ("When did he say it?", [Exchange("Who?", QUOTE, "", "a1", True)])
+    # a reply the session has no record of (from before a restart): its own words
+    handler.respond("When did he say it?", chat_messages(("Who?", first)), {})
+    assert engine.calls[-1] == ("When did he say it?", [Exchange("Who?", QUOTE)])
 
 
 def test_history_accepts_every_message_shape() -> None:
@@ -86,7 +90,7 @@ def test_history_accepts_every_message_shape() -> None:
         [{"role": "user", "content": {"type": "text", "text": "Who?"}}, {"role": "assistant", "content": reply}],
     ]
     for messages in shapes:
-        assert history_pairs(messages) == [("Who?", QUOTE)]
+        assert conversation(messages) == [Exchange("Who?", QUOTE)]
     assert message_text(None) == ""
 
 
@@ -149,4 +153,4 @@ def test_filters_restrict_the_articles_answered_from(engine) -> None:
     assert "Lim Soo-suk" not in later and "don&#x27;t say" in later and not short_answer(later)
     assert "Lim Soo-suk" not in handler.respond(question, [], {}, "", "", ["Some Other Paper"])[0]
     bad, _ = handler.respond(question, [], {}, "last Tuesday", "", [])
-    assert "Please fix the article filter: since must be a date like 2024-06-20" in bad
+    assert "Please fix the article filter: “From” must be a date like 2024-06-20" in bad

@@ -76,16 +76,15 @@ def test_follow_ups_are_read_in_the_conversation(engine, first, follow_up, fact)
 
 
 def test_follow_up_pronouns_read_as_the_previous_short_answer(engine):
-    from qa.answering import _last_turn, _resolve
+    from qa.conversation import understand
 
     previous = engine.ask("Who is the Foreign Ministry spokesperson?")
     assert previous.span.quote == "Lim Soo-suk"
-    turn = _last_turn([("Who is the Foreign Ministry spokesperson?", previous)])
-    assert _resolve("What is his title?", turn) == "What is Lim Soo-suk's title?"
-    assert _resolve("Where did he speak?", turn) == "Where did Lim Soo-suk speak?"
-    reading = engine.answerer.read("What is his title?", [("Who is the Foreign Ministry spokesperson?", previous)])
-    assert reading.reader_question == "What is Lim Soo-suk's title?"
-    assert "following up on" in reading.question
+    history = [("Who is the Foreign Ministry spokesperson?", previous)]
+    assert understand("What is his title?", history).reader_question == "What is Lim Soo-suk's title?"
+    assert understand("Where did he speak?", history).reader_question == "Where did Lim Soo-suk speak?"
+    reading = engine.answerer.read("What is his title?", history)
+    assert reading.reader_question == reading.question == "What is Lim Soo-suk's title?"  # shown with the entity
 
 
 def test_metadata_answers_cite_the_header(engine):
@@ -343,14 +342,36 @@ def test_questions_are_cleaned_and_cut_before_reading():
 
 
 def test_pronouns_are_read_as_the_previous_answer_but_never_a_date():
-    from qa.answering import _resolve, _Turn
+    from qa.conversation import Exchange, understand
 
-    lim = _Turn("Who is the spokesperson?", "", "Lim Soo-suk", None)
-    assert _resolve("Who met her?", lim) == "Who met Lim Soo-suk?"
-    assert _resolve("What is her title?", lim) == "What is Lim Soo-suk's title?"
-    assert _resolve("When was it signed?", _Turn("q", "", "the 1961 treaty", None)) == "When was the 1961 treaty signed?"
+    def read(question: str, short: str) -> str:
+        return understand(question, [Exchange("Who is it?", short, short)]).reader_question
+
+    assert read("Who met her?", "Lim Soo-suk") == "Who met Lim Soo-suk?"
+    assert read("What is her title?", "Lim Soo-suk") == "What is Lim Soo-suk's title?"
+    assert read("When was it signed?", "the 1961 treaty") == "When was the 1961 treaty signed?"
     for short in ("1961", "June 20, 2024", "12,575"):
-        assert _resolve("What is its title?", _Turn("q", "", short, None)) == "What is its title?"
+        assert read("What is its title?", short) == "What is its title?"
+
+
+def test_follow_ups_over_turns_ellipses_and_topic_switches():
+    from qa.conversation import Exchange, understand
+
+    prize = Exchange("Who won the Guardian First Book Award in 2002?", "Jonathan Safran Foer won it.", "Jonathan Safran Foer")
+    declined = Exchange("What did the jury say?", found=False)
+    # over a declined turn, to the last one that answered
+    assert understand("What is his nationality?", [prize, declined]).reader_question == (
+        "What is Jonathan Safran Foer's nationality?"
+    )
+    # an ellipsis takes the previous question
+    assert understand("And in 2003?", [prize]).reader_question == "Who won the Guardian First Book Award in 2003?"
+    assert understand("How much was the prize?", [prize]).follows == prize  # no subject of its own: the same topic
+    # a question naming a new subject is a clean break, pronoun or not
+    yukos = Exchange("Who is the judge in the Yukos case?", "Judge Irina Vasina", "Irina Vasina")
+    switch = understand("What about the Balco case, who is the judge there?", [yukos])
+    assert switch.follows is None and switch.reader_question == "What about the Balco case, who is the judge there?"
+    assert understand("When did Putin visit Pyongyang in 2024?", [prize]).follows is None
+    assert understand("Why did this happen then?", []).follows is None
 
 
 def test_metrics_and_calibration_error():

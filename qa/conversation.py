@@ -1,0 +1,187 @@
+"""Follow-up questions: what a turn of a chat refers to, and the question it stands for.
+
+A chat's earlier turns are :class:`Exchange` records (the question, the answer's text and
+short answer, the article it came from), oldest first. :func:`understand` decides whether
+a new question follows up on one of them and rewrites it for retrieval and reading:
+
+* a pronoun or possessive ("What is **his** title?", "Who met **her**?") is read as the
+  entity it stands for: the previous short answer (never a date or a number);
+* a question with no topic of its own ("What is the name?"), a short one that names
+  nothing ("How much was the prize?"), or an ellipsis ("And in 2003?", "What about the
+  prize?") takes the previous turn's topic;
+* a question that names a subject the previous turns never mentioned is a clean break,
+  pronoun or not.
+
+The previous turn that answered is used (a declined turn in between is skipped), so a
+chat can follow up over several turns. No state is kept here: the caller passes the turns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .text import QUESTION_FORM, terms
+from .types import Answer
+
+__all__ = ["Exchange", "History", "Understood", "last_exchange", "topic_terms", "understand"]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier turn: the question, the answer's ``text`` and ``short`` answer ("" when
+    none), the ``article_id`` it was taken from, and whether it was ``found``."""
+
+    question: str
+    text: str = ""
+    short: str = ""
+    article_id: str | None = None
+    found: bool = True
+
+    @classmethod
+    def of(cls, question: str, answer: "str | Answer | None") -> "Exchange":
+        """From an :class:`Answer`, or from an answer's text (a text that opens with a
+        bold short answer, ``**Lin Jian** ...``, gives it; one that says the articles
+        don't say is a declined turn)."""
+        if isinstance(answer, Answer):
+            if not answer.found:
+                return cls(question, found=False)
+            article = answer.citations[0].article_id if answer.citations else None
+            return cls(question, answer.text, answer.span.quote if answer.span else "", article)
+        text = answer or ""
+        if text.startswith(_DECLINED):
+            return cls(question, found=False)
+        m = _BOLD.match(text)
+        return cls(question, text, m.group(1).strip() if m else "")
+
+    @property
+    def context(self) -> str:
+        """The turn's words, searched beside a follow-up."""
+        return f"{self.question} {self.text}".strip()
+
+
+History = Sequence["Exchange | tuple[str, str | Answer]"]
+"""Earlier turns, oldest first: :class:`Exchange` records or ``(question, answer)`` pairs."""
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A question as the engine reads it.
+
+    ``reader_question`` is what retrieval and the reader get (the entity filled in);
+    ``shown`` is what the page shows the question was understood as; ``follows`` is the
+    turn it follows up on (None: a question of its own), whose ``context`` retrieval adds.
+    """
+
+    question: str
+    reader_question: str
+    shown: str
+    follows: Exchange | None = None
+
+    @property
+    def context(self) -> str:
+        return self.follows.context if self.follows else ""
+
+
+_DECLINED = "The articles don't say"
+_BOLD = re.compile(r"^\s*\*\*(.+?)\*\*")
+_REFERENCE = re.compile(r"\b(he|she|it|its|they|them|their|his|her|him|there|the same)\b", re.I)
+_PRONOUN = re.compile(r"\b(he|she|him|it|they|them|his|her|its|their)\b", re.I)
+_POSSESSIVES = frozenset(("his", "her", "its", "their"))
+# "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
+_AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
+_NUMERIC = re.compile(r"^[\d\W]*\d[\d\W]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
+                      r"March|April|May|June|July|August|September|October|November|December)\b")  # fmt: skip
+_ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about)\b\s*(?P<rest>[^?]*)\??\s*$", re.I)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
+MAX_SUBSTITUTE_CHARS = 80
+"""A longer short answer is not read into a pronoun: it is a clause, not a name."""
+SHORT_WORDS = 7
+"""A question of at most this many words that names nothing follows the chat's topic."""
+LOOK_BACK = 3
+"""Turns looked back over for the last one that answered."""
+
+
+def understand(question: str, history: History) -> Understood:
+    """``question`` as the engine should read it after ``history`` (see the module)."""
+    previous = _last_answered(history)
+    if previous is None or _names_new_subject(question, history):
+        return Understood(question, question, question)
+    ellipsis = _ELLIPSIS.match(question)
+    if ellipsis and len(ellipsis.group("rest").split()) <= 6 and not _REFERENCE.search(ellipsis.group("rest")):
+        rewritten = _fill_ellipsis(previous.question, ellipsis.group("rest").strip())
+        return Understood(question, rewritten, rewritten, previous)
+    if not (_REFERENCE.search(question) or not topic_terms(question) or _short_and_nameless(question)):
+        return Understood(question, question, question)
+    rewritten = _resolve(question, previous)
+    shown = rewritten if rewritten != question else f"{question} (following up on: {previous.question.strip()})"
+    return Understood(question, rewritten, shown, previous)
+
+
+def last_exchange(history: History) -> Exchange | None:
+    """The latest turn, answered or not."""
+    return _exchange(history[-1]) if history else None
+
+
+def _exchange(item: "Exchange | tuple[str, str | Answer]") -> Exchange:
+    return item if isinstance(item, Exchange) else Exchange.of(*item)
+
+
+def _last_answered(history: History) -> Exchange | None:
+    for item in list(history)[::-1][:LOOK_BACK]:
+        turn = _exchange(item)
+        if turn.found and (turn.text or turn.short):
+            return turn
+    return None
+
+
+def topic_terms(question: str) -> list[str]:
+    """The question's distinct terms, less the words of its form ("take place", "year")."""
+    return [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_FORM]
+
+
+def _own_names(question: str) -> list[str]:
+    """Capitalised words after the first: the names a question brings."""
+    return [m.group() for m in _NAME.finditer(question) if question[: m.start()].strip()]
+
+
+def _short_and_nameless(question: str) -> bool:
+    """"How much was the prize?": a short question that names nothing of its own asks about
+    what the chat is about (its topic is searched beside it; nothing is rewritten)."""
+    return len(question.split()) <= SHORT_WORDS and not _own_names(question)
+
+
+def _names_new_subject(question: str, history: History) -> bool:
+    """Whether ``question`` names someone or something (a capitalised word after its first)
+    that none of the recent turns mentions: then it asks about that, not about them."""
+    names = _own_names(question)
+    if not names:
+        return False
+    seen = set(terms(" ".join(_exchange(t).context for t in list(history)[-LOOK_BACK:])))
+    return any(not (set(terms(name)) & seen) for name in names if terms(name))
+
+
+def _fill_ellipsis(previous: str, rest: str) -> str:
+    """"And in 2003?" after "Who won the prize in 2002?" -> "Who won the prize in 2003?";
+    otherwise the previous question with the new part added."""
+    year = _YEAR.search(rest)
+    if year and _YEAR.search(previous):
+        return _YEAR.sub(year.group(1), previous, count=1)
+    return f"{previous.strip().rstrip('?')} {rest}?".replace("  ", " ")
+
+
+def _resolve(question: str, turn: Exchange) -> str:
+    """The question with its first pronoun read as the previous short answer ("What is his
+    title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"). A date
+    or number is never read into a pronoun, nor is a long answer."""
+    short = turn.short
+    if not short or len(short) > MAX_SUBSTITUTE_CHARS or _NUMERIC.match(short):
+        return question
+    m = _PRONOUN.search(question)
+    if not m:
+        return question
+    word = m.group(1).lower()
+    possessive = word in _POSSESSIVES and not (word == "her" and _AFTER_OBJECT_HER.match(question, m.end()))
+    return question[: m.start()] + short + ("'s" if possessive else "") + question[m.end() :]
