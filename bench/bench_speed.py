@@ -81,7 +81,7 @@ class Variants:
         caps: set[str] = set()
         lows: set[str] = set()
         for a in sources:
-            for s, e in sentences(a.text, int(a.metadata.get("body_start", 0))):
+            for s, e in sentences(a.text, a.body_start):
                 tokens = _TOKEN.findall(a.text[s:e])
                 self.pool.append(tokens)
                 for i, t in enumerate(tokens):
@@ -124,7 +124,7 @@ def make_corpora(sources: list, sizes: list[int]) -> dict[int, list]:
     cfg = Config()
 
     def passages(a) -> int:
-        spans = chunk(a.text, int(a.metadata.get("body_start", 0)), max_chars=cfg.chunk_chars,
+        spans = chunk(a.text, a.body_start, max_chars=cfg.chunk_chars,
                       overlap=cfg.chunk_overlap_sentences)  # fmt: skip
         return len(spans)
 

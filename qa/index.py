@@ -509,14 +509,6 @@ def _embedding_input(title: str, passage: str) -> str:
     return f"{title}\n{passage}"
 
 
-def _body_start(article: Article) -> int:
-    """Where the chunker starts: the loader's ``body_start`` when it is a valid offset
-    (the store may hold records written before metadata was checked), else 0."""
-    value = article.metadata.get("body_start", 0)
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(article.text)
-    return value if ok else 0
-
-
 def _chunk_articles(
     articles: list[Article], config: Config, first: int
 ) -> tuple[np.ndarray, list[str], dict[str, str]]:
@@ -528,7 +520,7 @@ def _chunk_articles(
     unindexed: dict[str, str] = {}
     for i, article in enumerate(articles):
         try:
-            start = _body_start(article)
+            start = article.body_start
             spans: list[Span] = chunk(
                 article.text, start, max_chars=config.chunk_chars, overlap=config.chunk_overlap_sentences
             ) or (chunk(article.text, 0, max_chars=config.chunk_chars, overlap=config.chunk_overlap_sentences)

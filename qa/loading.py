@@ -93,9 +93,23 @@ def _lead_sentence(text: str, start: int) -> str | None:
         if line.strip() and not _is_doubled(line):
             match = _LEAD_SENTENCE.match(line)
             sentence = (match.group(0) if match else line).strip()
-            return _shorten(sentence)
+            return _shorten(_first_clause(sentence))
         pos = line_end + 1
     return None
+
+
+_CLAUSE = re.compile(r",\s+(?:where|which|who|while|after|as|when|saying|and)\b|;\s|:\s|\s[—–-]\s")
+SHORT_TITLE_CHARS = 80
+"""A lead sentence used as a title is cut to its first clause past this length."""
+
+
+def _first_clause(sentence: str) -> str:
+    """A long lead sentence's main clause: "South Korea expressed concern over the summit,
+    where the two leaders agreed..." -> "South Korea expressed concern over the summit"."""
+    if len(sentence) <= SHORT_TITLE_CHARS:
+        return sentence
+    cut = next((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= 30), None)
+    return sentence[:cut].rstrip() if cut else sentence
 
 
 def _shorten(title: str) -> str:

@@ -31,6 +31,15 @@ class Article:
     """The article's address on the web, where known."""
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    @property
+    def body_start(self) -> int:
+        """Where the story starts after a scraped header (``metadata["body_start"]``) as an
+        offset into the text; 0 when there is none, or it is not a valid offset (a record
+        stored before metadata was checked)."""
+        value = self.metadata.get("body_start", 0)
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(self.text)
+        return value if ok else 0
+
 
 @dataclass(frozen=True)
 class Location:

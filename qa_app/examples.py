@@ -37,7 +37,7 @@ def topic_names(articles: Iterable[qa.Article], limit: int = 8) -> list[str]:
     counts: Counter[str] = Counter()
     first_seen: dict[str, str] = {}
     for article in articles:
-        body = article.text[int(article.metadata.get("body_start", 0)) :]
+        body = article.text[article.body_start :]
         for match in _NAME.finditer(body):
             name = _clean_name(match.group(0))
             if name:

@@ -43,14 +43,6 @@ class Turn:
     """The short answer (a name, date, number...), when the reader found one."""
 
 
-def _body_start(article: Article) -> int:
-    """Where the story starts after a scraped header (paragraphs are counted from there)."""
-    try:
-        return int(article.metadata.get("body_start", 0))
-    except (TypeError, ValueError):
-        return 0
-
-
 def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) -> Turn:
     """Record an engine answer for export, looking up each cited article's date and byline."""
     refs = []
@@ -64,7 +56,7 @@ def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) 
                 author=article.author,
                 start=c.start,
                 end=c.end,
-                paragraph=paragraph_number(article.text, c.start, _body_start(article)),
+                paragraph=paragraph_number(article.text, c.start, article.body_start),
                 quote=c.quote,
                 url=safe_url(article.url) if article.url else None,
             )

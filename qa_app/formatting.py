@@ -165,7 +165,7 @@ def paragraph_number(text: str, offset: int, floor: int = 0) -> int:
 
 def location_text(article: Article, start: int, end: int) -> str:
     """Where a span sits: ``"paragraph 9 of 14 · characters 1,663–1,999"``."""
-    floor = _body_start(article)
+    floor = article.body_start
     total = len(paragraph_spans(article.text, floor))
     return f"paragraph {paragraph_number(article.text, start, floor)} of {total} · characters {start:,}–{end:,}"
 
@@ -197,14 +197,6 @@ def snippet_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS, 
     before = ("…" if lo > 0 and lo != floor and text[lo - 1] != "\n" else "") + inline(text[lo:start])
     after = inline(text[end:hi]) + ("…" if hi < len(text) and text[hi] != "\n" else "")
     return f"{before}<mark>{inline(text[start:end])}</mark>{after}"
-
-
-def _body_start(article: Article) -> int:
-    """Where the story begins, after the scraped header the loader found (0 if none)."""
-    try:
-        return int(article.metadata.get("body_start", 0))
-    except (TypeError, ValueError):
-        return 0
 
 
 def _source_label(source: str) -> str:
@@ -242,7 +234,7 @@ def _card_html(
 
 def source_card_html(number: int, article: Article, start: int, end: int) -> str:
     """One numbered source: title, date and byline, the highlighted quote, where it sits."""
-    snippet = snippet_html(article.text, start, end, floor=_body_start(article))
+    snippet = snippet_html(article.text, start, end, floor=article.body_start)
     return _card_html(
         article, start, end, number=number, snippet=snippet, link_title="Open the full article at this quote"
     )
@@ -436,7 +428,7 @@ def viewer_html(article: Article, start: int | None = None, end: int | None = No
     text = article.text
     lo, hi = (start, end) if start is not None and end is not None and 0 <= start < end <= len(text) else (0, 0)
     has_span = hi > 0
-    spans = paragraph_spans(text, _body_start(article)) or paragraph_spans(text)
+    spans = paragraph_spans(text, article.body_start) or paragraph_spans(text)
     paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(spans, 1))
     meta = html.escape(byline(article))
     for label, value in (("Source", article.source), ("URL", article.url)):

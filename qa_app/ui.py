@@ -61,7 +61,7 @@ CHAT_PLACEHOLDER = (
 )
 EXPORT_NAME = "article-qa-conversation.md"
 READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete",
-             "refresh_page")  # fmt: skip
+             "refresh_page", "upload_limits")  # fmt: skip
 """Handlers (by API name) that do not change the archive."""
 WRITE_APIS = ("add_articles", "remove_articles")
 """Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
@@ -428,7 +428,8 @@ def _escaped_question(message: Any) -> Any:
 
 
 def _upload_panel() -> tuple[gr.File, gr.Button, gr.Markdown]:
-    """File picker, button and report for adding articles to the index."""
+    """File picker, button and report for adding articles to the index; choosing more
+    files than one upload takes disables the button and says why, beside it."""
     files = gr.File(
         label="Articles: saved web pages, RSS/Atom feeds, PDFs, .txt, or .jsonl with a \"text\" field",
         file_count="multiple",
@@ -436,7 +437,24 @@ def _upload_panel() -> tuple[gr.File, gr.Button, gr.Markdown]:
         type="filepath",
         elem_id="qa-upload",
     )
-    return files, gr.Button("Add to the index", variant="primary", size="sm"), gr.Markdown(elem_id="qa-add-report")
+    button = gr.Button(ADD_LABEL, variant="primary", size="sm", elem_id="qa-add")
+    note = gr.Markdown(elem_id="qa-upload-note")
+    files.change(upload_limits, files, [button, note], api_visibility="private", queue=False)
+    return files, button, gr.Markdown(elem_id="qa-add-report")
+
+
+ADD_LABEL = "Add to the index"
+
+
+def upload_limits(files: list[str] | None) -> tuple[Any, str]:
+    """The add button and the note beside it for the files chosen: disabled, with the
+    reason, past the per-upload count (the server refuses those requests too)."""
+    count = len(files or [])
+    if count > WEB.max_files_per_upload:
+        note = (f"**{count} files chosen: at most {WEB.max_files_per_upload} can be added at once.** "
+                "Remove some (× on each file), then add the rest in another upload.")  # fmt: skip
+        return gr.update(interactive=False, value=f"{ADD_LABEL} (at most {WEB.max_files_per_upload} files)"), note
+    return gr.update(interactive=True, value=ADD_LABEL), ""
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -23,7 +23,7 @@ def test_seed_headers_are_parsed_and_text_kept_raw():
     # No headline: the lead sentence, not the date marker or the doubled photo caption.
     assert second.title.startswith("South Korea on Thursday expressed serious concern")
     assert "date" not in second.title and "Most Popular" not in second.title
-    assert len(second.title) <= 120
+    assert second.title == "South Korea on Thursday expressed serious concern over Wednesday's North Korea-Russia summit"
     assert second.date == "2024-06-20"
 
 
