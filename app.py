@@ -21,9 +21,6 @@ from typing import TYPE_CHECKING
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-# Light: the engine's heavy imports wait until an index is opened.
-import qa
-
 if TYPE_CHECKING:
     from qa_app.auth import Access
 
@@ -71,7 +68,9 @@ def access_from(args: argparse.Namespace) -> "Access":
 def main(argv: list[str] | None = None) -> int:
     """Open (or build) the index and serve the chat until interrupted."""
     args = parse_args(argv)
-    from qa_app.ui import create_app, launch  # Gradio loads slowly: not needed for --help
+    # Imported here: --help answers with the standard library alone, before any install.
+    import qa
+    from qa_app.ui import create_app, launch
 
     try:
         access = access_from(args)

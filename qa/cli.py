@@ -15,6 +15,7 @@ next to the index folder).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index", type=Path, default=Path("embeddings"), help="index folder (default: embeddings)")
+        p.add_argument("--index", type=Path, default=Path(os.environ.get("QA_INDEX") or "embeddings"),
+                       help="index folder (env QA_INDEX, as for the app; default: embeddings)")  # fmt: skip
         p.add_argument("--store", default=None,
                        help="article store: a SQLite file path, sqlite:///PATH or postgresql://... "
                             "(env QA_STORE; default: INDEX.articles.sqlite3 next to the index folder)")  # fmt: skip
@@ -181,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
                               + (f" {url}" if url else ""), markup=False)  # fmt: skip
             if answer.found:
                 console.print(f"confidence: {answer.confidence} ({answer.probability:.0%} likely right)")
+            elif answer.passages:  # as the chat does: what came closest, to read for oneself
+                console.print("Related passages:", style="bold")
+                for p in answer.passages[:3]:
+                    text = " ".join(p.text.split())
+                    console.print(f"- {p.title} ({p.article_id}, characters {p.start}-{p.end}): "
+                                  f"{text[:240] + '…' if len(text) > 240 else text}", markup=False)  # fmt: skip
     except (IndexLoadError, NoArticlesError, StoreError, FileNotFoundError, ValueError, KeyError) as e:
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         return 1
