@@ -40,7 +40,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 ASSETS = Path(__file__).parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8")
 VIEWER_JS = (ASSETS / "viewer.js").read_text(encoding="utf-8")
-A11Y_JS = (ASSETS / "a11y.js").read_text(encoding="utf-8")
+PAGE_JS = "() => {\n  (%s)();\n  (%s)();\n}" % tuple(
+    (ASSETS / name).read_text(encoding="utf-8").strip() for name in ("a11y.js", "scroll.js")
+)
+"""The page's own script: Gradio's ARIA slips mended; each new reply's top kept in view."""
 
 CHAT_CONCURRENCY = 16
 """Questions answered at once; the engine is shared, read-only and thread-safe."""
@@ -383,6 +386,7 @@ def _chat_interface(
             latex_delimiters=[],
             placeholder=CHAT_PLACEHOLDER,
             buttons=["copy"],
+            autoscroll=False,  # scroll.js shows the new reply's top instead of its end
         )),
         textbox=gr.Textbox(
             placeholder="Ask a question about the articles…",
@@ -513,7 +517,7 @@ def launch(app: ChatApp, port: int, *, block: bool = True) -> None:
         app_kwargs={"middleware": [Middleware(HttpGate, guard=app.guard, writes=write_inputs(
             app.demo, WRITE_APIS, EDITOR_TOKEN_ID))]},  # fmt: skip
         theme=theme(),
-        js=A11Y_JS,
+        js=PAGE_JS,
         css=CSS,
         footer_links=["api", "settings"],
         run_history=False,

@@ -202,3 +202,25 @@ def test_an_editor_adds_an_article_through_the_page_with_the_token(page: Page, s
         page.get_by_role("button", name="Add to the index").click()
         expect(page.locator("#qa-add-report")).to_contain_text("Added 1 article")
         expect(page.locator("#qa-index")).to_contain_text("Ferry fares to double")
+
+
+@pytest.mark.parametrize("size", [(1366, 900), (390, 844)], ids=["laptop", "phone"])
+def test_each_reply_s_top_stays_in_view(live_app: str, size: tuple[int, int]) -> None:
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import expect
+    except ImportError as e:
+        _unavailable(e)
+    try:
+        opened = browser_page(*size)
+        page = opened.__enter__()
+    except (RuntimeError, PlaywrightError) as e:
+        _unavailable(e)
+    try:
+        page.set_default_timeout(30_000)
+        page.goto(live_app)
+        for question in (SPOKESPERSON_QUESTION, "What treaty did North Korea sign with the Soviet Union?"):
+            reply = ask(page, question)
+            expect(reply.locator(".qa-short")).to_be_in_viewport()  # the answer, not the sources below it
+    finally:
+        opened.__exit__(None, None, None)
