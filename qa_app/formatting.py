@@ -35,6 +35,7 @@ __all__ = [
     "location_text",
     "missing_article_html",
     "notice_html",
+    "matching_articles",
     "filter_note_html",
     "original_link",
     "open_href",
@@ -62,7 +63,8 @@ CONTEXT_CHARS = 160
 RELATED_CHARS = 320
 """How much of a related passage a card shows."""
 MAX_RELATED = 3
-MAX_LISTED_ARTICLES = 200
+MAX_LISTED_ARTICLES = 50
+"""Articles listed per page of the "Indexed articles" panel."""
 
 CONFIDENCE_NOTES = {
     "high": "High confidence",
@@ -454,18 +456,40 @@ def missing_article_html(article_id: str) -> str:
 # --- the index panel ---------------------------------------------------------------------
 
 
-def index_html(info: IndexInfo, articles: Iterable[Article]) -> str:
-    """What is indexed: counts, then each article's title (a link to the viewer) and byline."""
-    articles = list(articles)
-    items = "".join(_index_item_html(a) for a in articles[:MAX_LISTED_ARTICLES])
-    more = len(articles) - MAX_LISTED_ARTICLES
-    tail = f'<p class="qa-index-more">…and {more:,} more.</p>' if more > 0 else ""
+def index_html(info: IndexInfo, articles: Iterable[Article], query: str = "", page: int = 0) -> str:
+    """What is indexed: counts, then one page of the articles matching ``query`` (in their
+    title, id, source or byline; all when empty), each title a link to the viewer."""
+    articles = matching_articles(articles, query)
+    words = query.split()
+    pages = max(1, -(-len(articles) // MAX_LISTED_ARTICLES))
+    page = min(max(0, int(page)), pages - 1)
+    first = page * MAX_LISTED_ARTICLES
+    shown = articles[first : first + MAX_LISTED_ARTICLES]
+    items = "".join(_index_item_html(a) for a in shown)
+    found = f" matching “{html.escape(query.strip())}”" if words else ""
+    if not articles:
+        tail = f'<p class="qa-index-more">No article{found}.</p>'
+    elif pages > 1 or words:
+        tail = (f'<p class="qa-index-more">{first + 1:,}–{first + len(shown):,} of {len(articles):,}{found}'
+                f"{f' · page {page + 1} of {pages}' if pages > 1 else ''}</p>")  # fmt: skip
+    else:
+        tail = ""
     return (
         '<div class="qa-index">'
         f'<p class="qa-index-counts"><strong>{info.articles:,}</strong> article{"s" if info.articles != 1 else ""} · '
         f"<strong>{info.passages:,}</strong> passages</p>"
         f'<ul class="qa-index-list">{items}</ul>{tail}</div>'
     )
+
+
+def matching_articles(articles: Iterable[Article], query: str) -> list[Article]:
+    """The articles with every word of ``query`` in their title, id, source or byline."""
+    words = query.casefold().split()
+    return [a for a in articles if all(w in _searchable(a) for w in words)]
+
+
+def _searchable(article: Article) -> str:
+    return " ".join(filter(None, (article.title, article.id, article.source, article.author))).casefold()
 
 
 def _index_item_html(article: Article) -> str:

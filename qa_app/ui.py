@@ -19,11 +19,13 @@ from .auth import Access, EditorGuard, WriteMode
 from .chat import ChatHandler, Turns, message_text
 from .examples import example_questions
 from .formatting import (
+    MAX_LISTED_ARTICLES,
     VIEWER_PLACEHOLDER,
     add_report_markdown,
     delete_question_markdown,
     index_html,
     is_question_html,
+    matching_articles,
     open_source_html,
     question_html,
 )
@@ -64,7 +66,7 @@ CHAT_PLACEHOLDER = (
 )
 EXPORT_NAME = "article-qa-conversation.md"
 READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete",
-             "refresh_page", "upload_limits")  # fmt: skip
+             "refresh_page", "upload_limits", "find_articles", "previous_page", "next_page")  # fmt: skip
 """Handlers (by API name) that do not change the archive."""
 WRITE_APIS = ("add_articles", "remove_articles")
 """Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
@@ -153,9 +155,22 @@ def build_ui(
         article_id, start, end = [*call, None, None][:3]
         return open_source_html(store.engine.article, article_id, _int_or_none(start), _int_or_none(end))
 
-    def index_panel() -> str:
+    def index_panel(query: str = "", page: int = 0) -> str:
         engine = store.engine
-        return index_html(engine.info, engine.articles())
+        return index_html(engine.info, engine.articles(), query or "", page or 0)
+
+    def find_articles(query: str, page: int) -> tuple[str, int]:
+        """The article list's first page for a new search."""
+        return index_panel(query, 0), 0
+
+    def previous_page(query: str, page: int) -> tuple[str, int]:
+        page = max(0, int(page or 0) - 1)
+        return index_panel(query, page), page
+
+    def next_page(query: str, page: int) -> tuple[str, int]:
+        last = max(0, (len(matching_articles(store.engine.articles(), query or "")) - 1) // MAX_LISTED_ARTICLES)
+        page = min(last, int(page or 0) + 1)
+        return index_panel(query, page), page
 
     def choices() -> tuple[dict[str, Any], dict[str, Any]]:
         """The delete picker's articles and the source filter's sources, as of now."""
@@ -274,7 +289,13 @@ def build_ui(
             with gr.Column(scale=2, min_width=340):
                 gr.HTML(VIEWER_PLACEHOLDER, elem_id="qa-viewer", js_on_load=VIEWER_JS, server_functions=[open_source])
                 with gr.Accordion("Indexed articles", open=True):
+                    index_query = gr.Textbox(label="Find an article", placeholder="words of its title, id, source or "
+                                             "byline", elem_id="qa-index-find")  # fmt: skip
                     index_view = gr.HTML(INDEX_LOADING, js_on_load=None, elem_id="qa-index")
+                    with gr.Row():
+                        earlier = gr.Button("◀ Previous", size="sm", elem_id="qa-index-prev")
+                        later = gr.Button("Next ▶", size="sm", elem_id="qa-index-next")
+                    index_page = gr.State(0)
                 with gr.Accordion("Add articles", open=False, visible=not guard.read_only):
                     editor_token = gr.Textbox(
                         label="Editor token",
@@ -325,6 +346,9 @@ def build_ui(
             concurrency_limit=1,
         )
         demo.load(index_panel, None, index_view, api_visibility="private", queue=False)  # as of now, not of start-up
+        for trigger, turn in ((index_query.change, find_articles), (earlier.click, previous_page), (later.click, next_page)):
+            trigger(turn, [index_query, index_page], [index_view, index_page], api_visibility="private", queue=False,
+                    show_progress="hidden")  # fmt: skip
         demo.load(choices, None, [picker, sources], api_visibility="private", queue=False)
         seen, timer = gr.State(store.engine.data.state.store_seq), gr.Timer(WEB.page_refresh_s)
         timer.tick(refresh_page, seen, [index_view, picker, sources, seen], api_visibility="private", queue=False,

@@ -247,3 +247,18 @@ def test_add_report_names_skipped_files_and_why() -> None:
     assert "`notes.pdf`: not a .txt or .jsonl file" in report
     failed = add_report_markdown(0, None, [SkippedFile("empty.txt", "empty file")], "None usable.")
     assert failed.startswith("**Nothing was added.** None usable.") and "empty.txt" in failed
+
+
+def test_the_article_list_is_searched_and_paged() -> None:
+    from pathlib import Path
+
+    from qa.types import Article, IndexInfo
+    from qa_app.formatting import MAX_LISTED_ARTICLES, index_html
+
+    articles = [Article(f"id{i}", f"Ferry story {i}" if i % 2 else f"Bus story {i}", "text", source="Daily") for i in range(120)]
+    info = IndexInfo(Path("index"), 120, 300, "model", 256, "flat", "2026-12-01")
+    first = index_html(info, articles)
+    assert first.count("<li>") == MAX_LISTED_ARTICLES and f"1–{MAX_LISTED_ARTICLES} of 120" in first
+    last = index_html(info, articles, "ferry", page=99)  # past the end: the last page
+    assert "51–60 of 60 matching “ferry” · page 2 of 2" in last and "Bus story" not in last
+    assert "No article matching “tram”" in index_html(info, articles, "tram")

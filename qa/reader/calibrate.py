@@ -36,11 +36,13 @@ RIGHT_F1 = 0.5
 """An answer counts as right when its token F1 with a gold answer reaches this."""
 
 
-ASKED_SOURCES = ("squad2-train-sample", "squad11-train", "squadshifts-new_wiki", "tydiqa-en-train", "tydiqa-en-dev", "squad11-train-trunc")
-"""Whose questions are asked: encyclopaedic ones, specific enough to ask of a whole
-collection, as a newsroom asks of its archive. Review, forum and fairy-tale questions
-("What did the author like?") only make sense beside their own passage; their articles
-are still indexed, as distractors."""
+ASKED_SOURCES = ("squad2-train-sample", "squad11-train", "squadshifts-new_wiki", "tydiqa-en-train", "tydiqa-en-dev",
+                 "squad11-train-trunc", "qamr-wikinews")  # fmt: skip
+"""Whose questions are asked: encyclopaedic ones and news ones (QAMR's held-out Wikinews
+articles: the product's own kind of text), specific enough to ask of a whole collection,
+as a newsroom asks of its archive. Review, forum and fairy-tale questions ("What did the
+author like?") only make sense beside their own passage; their articles are still
+indexed, as distractors."""
 NOT_IN_ARCHIVE_SHARE = 0.6
 NEAR_MISS_SHARE = 0.2
 """Questions asked per answerable one: not in the archive, and near misses of each kind
