@@ -192,7 +192,7 @@ def measure_build(corpus: list, index_dir: Path) -> dict:
     cfg = Config()
     embedder = Embedder(cfg.model)
     t0 = time.perf_counter()
-    rows, inputs, _ = qa_index._chunk_articles(corpus, cfg, 0)
+    rows, inputs, _ = qa_index.write._chunk_articles(corpus, cfg, 0)
     vectors = embedder.encode(inputs)
     embed_s = time.perf_counter() - t0
 
@@ -265,7 +265,7 @@ def worker(index_dir: Path, data: Path, approximate: list[str]) -> dict:
 
     import qa
     from qa.engine import Engine
-    from qa.index import DenseIndex, _new_faiss_index, _set_search_params, _train, search_dense
+    from qa.index.dense import DenseIndex, _new_faiss_index, _set_search_params, _train, search_dense
     from qa.text import terms
 
     imports_s = time.perf_counter() - t0

@@ -113,7 +113,7 @@ def test_a_record_stored_before_the_checks_is_indexed_from_the_start(seed_index,
 
 
 def test_an_article_the_chunker_cannot_split_is_kept_listed_not_blocking(seed_index, tmp_path, monkeypatch, capsys):
-    import qa.index as qa_index
+    import qa.index.write as qa_index
 
     real = qa_index.chunk
 

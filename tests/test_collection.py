@@ -239,10 +239,10 @@ else:
 KILL_POINTS = {
     # (operation, module, function, whether the write is there after reopening)
     "add, before the store commits": ("add", "qa.store", "ArticleStore._log", False),
-    "add, while writing the new segment": ("add", "qa.index", "_write_texts", True),
-    "add, before the index state switches": ("add", "qa.index", "_write_state", True),
+    "add, while writing the new segment": ("add", "qa.index.write", "_write_texts", True),
+    "add, before the index state switches": ("add", "qa.index.write", "_write_state", True),
     "delete, before the store commits": ("remove", "qa.store", "ArticleStore._log", False),
-    "delete, before the index state switches": ("remove", "qa.index", "_write_state", True),
+    "delete, before the index state switches": ("remove", "qa.index.write", "_write_state", True),
 }
 
 

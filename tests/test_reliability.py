@@ -78,7 +78,7 @@ KILL_POINTS = {
     # Halfway through writing the new version's files.
     "writing files": ("qa.index", "LexicalIndex.save", "old"),
     # The new version complete on disk, CURRENT not switched yet.
-    "before the switch": ("qa.index", "_publish", "old"),
+    "before the switch": ("qa.index.write", "_publish", "old"),
     # CURRENT switched, the old version not deleted yet.
     "after the switch": ("shutil", "rmtree", "new"),
 }
@@ -108,7 +108,7 @@ def test_killed_rebuild_leaves_a_loading_index(built, bigger_source, tmp_path, p
 
 @pytest.mark.parametrize(
     "target",
-    ["qa.index.LexicalIndex.save", "faiss.write_index", "qa.embedding.Embedder.encode", "qa.index._publish"],
+    ["qa.index.LexicalIndex.save", "faiss.write_index", "qa.embedding.Embedder.encode", "qa.index.write._publish"],
 )
 def test_error_during_rebuild_keeps_the_previous_index(built, bigger_source, monkeypatch, target):
     index_dir, before = built
