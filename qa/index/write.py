@@ -73,6 +73,15 @@ def _passage_terms(articles: list[Article], rows: np.ndarray) -> list[list[str]]
     return out
 
 
+def _write_articles(folder: Path, articles: list[Article], passages: np.ndarray) -> None:
+    """What a build and a segment both hold: the texts, the article list, the passage spans."""
+    _write_texts(folder, [a.text for a in articles])
+    with open(folder / "articles.jsonl", "w", encoding="utf-8") as f:
+        for a in articles:
+            f.write(json.dumps(_article_meta(a), ensure_ascii=False) + "\n")
+    np.save(folder / "passages.npy", passages)
+
+
 def _article_meta(a: Article) -> dict:
     return {"id": a.id, "title": a.title, "date": a.date, "author": a.author, "source": a.source, "url": a.url,
             "metadata": a.metadata}  # fmt: skip
@@ -203,11 +212,7 @@ def write_index(
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
     try:
-        _write_texts(building, [a.text for a in articles])
-        with open(building / "articles.jsonl", "w", encoding="utf-8") as f:
-            for a in articles:
-                f.write(json.dumps(_article_meta(a), ensure_ascii=False) + "\n")
-        np.save(building / "passages.npy", passages)
+        _write_articles(building, articles, passages)
         faiss.write_index(dense, str(building / "dense.faiss"))
         lexical.save(building / "bm25")
         files = {name: (building / name).stat().st_size for name in _FILES if name != "manifest.json"}
@@ -269,11 +274,7 @@ def write_segment(
         name = f"{SEGMENT_PREFIX}{len(state.segments) + 1:06d}-{os.urandom(3).hex()}"
         building = Path(tempfile.mkdtemp(prefix=".seg-", dir=version))
         try:
-            _write_texts(building, [a.text for a in articles])
-            with open(building / "articles.jsonl", "w", encoding="utf-8") as f:
-                for a in articles:
-                    f.write(json.dumps(_article_meta(a), ensure_ascii=False) + "\n")
-            np.save(building / "passages.npy", rows)
+            _write_articles(building, articles, rows)
             np.save(building / "vectors.npy", vectors.astype(np.float32))
             (building / "terms.json").write_text(json.dumps(passage_terms, ensure_ascii=False), encoding="utf-8")
             files = {p.name: p.stat().st_size for p in sorted(building.iterdir())}
