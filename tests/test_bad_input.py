@@ -305,3 +305,17 @@ def test_a_damaged_segment_file_is_named_and_the_index_rebuilt(seed_index, tmp_p
     with pytest.raises(qa.IndexCorruptError, match="passages.npy"):
         qa.index_info(index)
     assert restarts(index).article("good")
+
+
+def test_the_text_cache_is_bounded_by_bytes(tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    import qa.index.texts as texts
+
+    big = ["é" * 300_000 for _ in range(8)]  # 600 KB of UTF-8 each
+    texts._write_texts(tmp_path, big)
+    store = texts.TextStore(np.fromfile(tmp_path / "texts.bin", dtype=np.uint8), np.load(tmp_path / "text_offsets.npy"))
+    monkeypatch.setattr(texts, "TEXT_CACHE_BYTES", 1_500_000)
+    for i in range(8):
+        assert store[i] == big[i]
+        assert store._cached_bytes <= 1_500_000
