@@ -78,6 +78,7 @@ READ_ONLY_NOTE = (
     "editor credential, so articles cannot be added or changed here.</p>"
 )
 WEB = WebConfig()
+SHOW_CONFIRM_JS = "() => document.querySelector('#qa-delete-report')?.scrollIntoView({block: 'nearest'})"
 INDEX_LOADING = '<p class="qa-index-loading">Loading the list of articles…</p>'
 EDITOR_TOKEN_ID = "qa-editor-token"
 """The editor token box: the gate finds each write handler's token argument by it."""
@@ -175,7 +176,8 @@ def build_ui(
     def choices() -> tuple[dict[str, Any], dict[str, Any]]:
         """The delete picker's articles and the source filter's sources, as of now."""
         engine = store.engine
-        return gr.update(choices=_delete_choices(engine), value=[]), gr.update(choices=engine.sources())
+        return gr.update(choices=_delete_choices(engine), value=[]), gr.update(choices=engine.sources(),
+                                                                               info=sources_info(engine))
 
     def refresh_page(seen: Any) -> tuple[Any, ...]:
         """On the page's timer: the counts and lists again, when the archive changed since
@@ -333,7 +335,8 @@ def build_ui(
             validator=validate_add,
             concurrency_limit=1,
         )
-        delete_button.click(ask_to_delete, picker, [confirm_row, delete_report], api_visibility="private", queue=False)
+        delete_button.click(ask_to_delete, picker, [confirm_row, delete_report], api_visibility="private", queue=False).then(
+            None, js=SHOW_CONFIRM_JS)  # the confirmation opens in view, not below the fold
         cancel_button.click(cancel_delete, None, [confirm_row, delete_report], api_visibility="private", queue=False)
         confirm_button.click(
             delete,
@@ -372,6 +375,19 @@ def _forget_oldest(folder: Path, keep: int) -> None:
         return
     for old in sessions[: max(0, len(sessions) - keep)]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def sources_info(engine: Any) -> str:
+    """The source filter's note: what an empty choice means, and what "no source" covers."""
+    sources = engine.sources()
+    articles = engine.articles()
+    without = sum(1 for a in articles if not a.source)
+    if not sources:
+        return "No article names its source (publisher), so there is nothing to filter by."
+    note = "Empty: every source."
+    if without:
+        note += f" {without:,} of {len(articles):,} articles name no source: any source filter leaves them out."
+    return note
 
 
 MAX_DELETE_CHOICES = 2000
