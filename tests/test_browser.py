@@ -224,3 +224,58 @@ def test_each_reply_s_top_stays_in_view(live_app: str, size: tuple[int, int]) ->
             expect(reply.locator(".qa-short")).to_be_in_viewport()  # the answer, not the sources below it
     finally:
         opened.__exit__(None, None, None)
+
+
+def test_a_follow_up_is_shown_with_its_entity_and_a_filter_says_what_it_left_out(page: Page, live_app: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(live_app)
+    ask(page, SPOKESPERSON_QUESTION)
+    follow = ask(page, "What is his title?")
+    expect(follow.locator(".qa-understood")).to_contain_text("Lim Soo-suk")
+    page.get_by_text("Filter articles: dates and sources").click()
+    page.locator("#qa-since input, #qa-since textarea").first.fill("2030-01-01")
+    ask(page, SPOKESPERSON_QUESTION)
+    expect(page.locator(".qa-filter-note").last).to_contain_text("outside the date filter")
+    page.locator("#qa-until input, #qa-until textarea").first.fill("2029-01-01")
+    reversed_range = ask(page, SPOKESPERSON_QUESTION)
+    expect(reversed_range).to_contain_text("“To” (2029-01-01) is before “From” (2030-01-01)")
+
+
+def test_too_many_files_disable_the_add_button_and_say_why(page: Page, seed_index: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    files = []
+    for i in range(21):
+        path = tmp_path / f"story-{i:02d}.txt"
+        path.write_text(f"Story {i}\nThe harbour reopened pier {i} on Monday.\n", encoding="utf-8")
+        files.append(str(path))
+    with serve(index) as url:
+        page.goto(url)
+        page.get_by_text("Add articles").click()
+        page.locator("#qa-upload input[type=file]").set_input_files(files)
+        expect(page.locator("#qa-upload-note")).to_contain_text("21 files chosen: at most 20")
+        expect(page.locator("#qa-add")).to_be_disabled()
+        expect(page.locator("#qa-add")).to_contain_text("at most 20 files")
+
+
+def test_an_article_added_by_the_cli_is_answered_by_the_running_page(page: Page, seed_index: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from playwright.sync_api import expect
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    story = tmp_path / "terminal.txt"
+    story.write_text("Ferry terminal opens\nThe new ferry terminal in Port Avalon was designed by Mira Castellanos.\n")
+    with serve(index) as url:
+        page.goto(url)
+        added = subprocess.run([sys.executable, "-m", "qa.cli", "add", str(story), "--index", str(index)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        expect(page.locator("#qa-index")).to_contain_text("Ferry terminal opens", timeout=60_000)  # the page's timer
+        reply = ask(page, "Who designed the ferry terminal in Port Avalon?")
+        assert reply.locator(".qa-short").inner_text().strip() == "Mira Castellanos"
