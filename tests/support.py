@@ -57,6 +57,19 @@ SEED_FACTS = [
 ]
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
+SEED_MISSES = {
+    "Where did the briefing take place?": "declined by the shipped reader (p 0.40, under its 0.45 threshold)",
+}
+"""Seed questions the shipped reader gets wrong (bench/eval_seeds.py): tests mark them
+``xfail(strict=True)``, so a fix shows and a regression elsewhere fails."""
+
+
+def known_misses(questions: list[str]) -> list:
+    """``questions`` as pytest params, those in :data:`SEED_MISSES` marked as known misses."""
+    return [pytest.param(q, marks=pytest.mark.xfail(strict=True, reason=SEED_MISSES[q])) if q in SEED_MISSES else q
+            for q in questions]  # fmt: skip
+
+
 SEED_FOLLOW_UPS = [
     ("Who is the Foreign Ministry spokesperson?", "What is his title?", "spokesperson"),
     ("Who is the Foreign Ministry spokesperson?", "Where did the briefing take place?", "Government Complex"),
