@@ -161,8 +161,9 @@ def _shaped(value: Any, kind: str) -> bool:
 
 
 def _uploaded(item: Any) -> bool:
-    """A file as the upload route returned it: a path in the cache, never a URL or a stream."""
-    if not isinstance(item, dict) or item.get("is_stream") or item.get("url") not in (None, ""):
+    """A file as the upload route returned it: a path in the cache, never a URL or a stream
+    (Gradio fetches a ``path`` that is a URL; ``url`` is only the page's link to the file)."""
+    if not isinstance(item, dict) or item.get("is_stream"):
         return False
     path = item.get("path")
     return isinstance(path, str) and "://" not in path
