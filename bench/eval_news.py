@@ -15,6 +15,9 @@ engine, as a user would. Printed figures:
 - ECE: expected calibration error of ``Answer.probability`` against "right", over the
   answers given and over every question's best span (read with the decision switched off)
 - right article in the top 5 passages (answerable questions)
+- topic switches wrongly linked: each answerable question asked right after one about
+  another article (the question 7 places on in the set, its gold answer as the previous
+  short answer), counted when :mod:`qa.conversation` takes it as a follow-up
 """
 
 from __future__ import annotations
@@ -39,6 +42,22 @@ def best_span(engine: qa.Engine, question: str, history=()) -> tuple[str, float]
     """The reader's best span and its probability, whether or not it would be given."""
     reading = engine.answerer.read(question, history)
     return reading.best_text, reading.probability
+
+
+def switches_linked(questions: list[dict]) -> int:
+    """How many questions :func:`qa.conversation.understand` links to a previous turn about
+    another article (a topic switch: none should be linked)."""
+    from qa.conversation import Exchange, understand
+
+    linked = 0
+    for i, q in enumerate(questions):
+        j = (i + 7) % len(questions)
+        while questions[j]["article"] == q["article"]:
+            j = (j + 1) % len(questions)
+        previous = questions[j]
+        turn = Exchange(previous["question"], previous["answers"][0], previous["answers"][0])
+        linked += understand(q["question"], [turn]).follows is not None
+    return linked
 
 
 def evaluate(engine: qa.Engine, dev: dict) -> dict:
@@ -91,6 +110,7 @@ def evaluate(engine: qa.Engine, dev: dict) -> dict:
         "ECE (best span, all questions)": expected_calibration_error([r["p_best"] for r in scored],
                                                                      [r["best_right"] for r in scored]),  # fmt: skip
         "right article in top 5": sum(r["article_in_top5"] for r in ans) / len(ans),
+        "topic switches wrongly linked": switches_linked(dev["questions"]) / len(dev["questions"]),
         "reliability (answers given)": reliability(np.array([r["probability"] for r in given]),
                                                    np.array([r["right"] for r in given], dtype=float)),  # fmt: skip
         "rows": rows,

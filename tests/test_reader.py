@@ -367,7 +367,8 @@ def test_follow_ups_over_turns_ellipses_and_topic_switches():
     )
     # an ellipsis takes the previous question
     assert understand("And in 2003?", [prize]).reader_question == "Who won the Guardian First Book Award in 2003?"
-    assert understand("How much was the prize?", [prize]).follows == prize  # no subject of its own: the same topic
+    assert understand("What about the prize money?", [prize]).follows == prize  # an ellipsis: the same topic
+    assert understand("Who is the team manager?", [prize]).follows is None  # a topic of its own: stands alone
     # a question naming a new subject is a clean break, pronoun or not
     yukos = Exchange("Who is the judge in the Yukos case?", "Judge Irina Vasina", "Irina Vasina")
     switch = understand("What about the Balco case, who is the judge there?", [yukos])
