@@ -2,7 +2,7 @@
 
 Every date the library stores is ``YYYY-MM-DD`` (a real day), so that the store's and the
 engine's filters compare days, never free text. :func:`iso_date` reads what pages, feeds,
-PDFs and JSON Lines hold; :func:`filter_day` checks a ``since``/``until`` argument.
+PDFs and JSON Lines hold; :func:`filter_range` checks the ``since``/``until`` arguments.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 
 from .errors import FilterError
 
-__all__ = ["filter_day", "iso_date"]
+__all__ = ["filter_day", "filter_range", "iso_date"]
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[T ]\d)")
 _PDF = re.compile(r"D:(\d{4})(\d{2})(\d{2})")
@@ -72,3 +72,12 @@ def filter_day(value: object, field: str, label: str | None = None) -> str | Non
     if day is None:
         raise FilterError(field, f"{label or field} must be a date like 2024-06-20, not {value!r}")
     return day
+
+
+def filter_range(since: object, until: object) -> tuple[str | None, str | None]:
+    """``since`` and ``until`` as ISO days (:func:`filter_day`); :class:`FilterError` too
+    when the range is reversed (it would hold no day)."""
+    since, until = filter_day(since, "since"), filter_day(until, "until")
+    if since and until and since > until:
+        raise FilterError("until", f"until ({until}) is before since ({since}): the range holds no day")
+    return since, until

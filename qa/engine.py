@@ -15,8 +15,8 @@ import numpy as np
 
 from .answering import Answerer, History
 from .config import Config
-from .dates import filter_day, iso_date
-from .errors import FilterError, NotFoundError
+from .dates import filter_range, iso_date
+from .errors import NotFoundError
 from .embedding import Embedder
 from .index import IndexData, IndexLayout, IndexMissingError, IndexStaleError, read_index, read_layout
 from .reader import MODEL_DIR, Reader
@@ -122,9 +122,7 @@ class Engine:
 
     def _answerer(self, since: str | date | None, until: str | date | None, sources: Iterable[str] | None) -> Answerer:
         """The answerer over the articles the filters keep (the shared one without filters)."""
-        since, until = filter_day(since, "since"), filter_day(until, "until")
-        if since and until and since > until:
-            raise FilterError("until", f"until ({until}) is before since ({since}): the range holds no day")
+        since, until = filter_range(since, until)
         sources = [s for s in (sources or []) if s]
         if not (since or until or sources):
             return self.answerer

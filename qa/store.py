@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .dates import filter_day
+from .dates import filter_range
 from .errors import NotFoundError, StoreCorruptError, StoreError
 from .validation import check_article
 from .types import Article
@@ -413,7 +413,7 @@ matches no date filter. (A parameter: psycopg reads a literal % as a placeholder
 
 def _filters(since: object, until: object, sources: Iterable[str] | None) -> tuple[str, list[Any]]:
     clauses, params = [], []
-    since, until = filter_day(since, "since"), filter_day(until, "until")
+    since, until = filter_range(since, until)
     if since:
         clauses.append("date LIKE ? AND substr(date, 1, 10) >= ?")
         params += [_ISO_DAY, since]

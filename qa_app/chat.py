@@ -179,9 +179,10 @@ def _outside_filter_note(engine: Any, message: str, history: list[Exchange], fil
     article = engine.article(unfiltered.citations[0].article_id)
     if filters.since or filters.until:
         if not article.date:
-            undated = sum(1 for a in engine.articles() if not a.date)
+            articles = engine.articles()
+            undated = sum(1 for a in articles if not a.date)
             why = (f"it has no date, and the date filter leaves out every undated article ({undated:,} of "
-                   f"{len(engine.articles()):,})")  # fmt: skip
+                   f"{len(articles):,})")  # fmt: skip
         else:
             why = f"it is dated {article.date}, outside the date filter"
     else:

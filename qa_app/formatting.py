@@ -36,6 +36,7 @@ __all__ = [
     "missing_article_html",
     "notice_html",
     "matching_articles",
+    "index_pages",
     "filter_note_html",
     "original_link",
     "open_href",
@@ -461,7 +462,7 @@ def index_html(info: IndexInfo, articles: Iterable[Article], query: str = "", pa
     title, id, source or byline; all when empty), each title a link to the viewer."""
     articles = matching_articles(articles, query)
     words = query.split()
-    pages = max(1, -(-len(articles) // MAX_LISTED_ARTICLES))
+    pages = index_pages(articles)
     page = min(max(0, int(page)), pages - 1)
     first = page * MAX_LISTED_ARTICLES
     shown = articles[first : first + MAX_LISTED_ARTICLES]
@@ -480,6 +481,11 @@ def index_html(info: IndexInfo, articles: Iterable[Article], query: str = "", pa
         f"<strong>{info.passages:,}</strong> passages</p>"
         f'<ul class="qa-index-list">{items}</ul>{tail}</div>'
     )
+
+
+def index_pages(articles: list[Article]) -> int:
+    """Pages of the article list that ``articles`` fill (at least one)."""
+    return max(1, -(-len(articles) // MAX_LISTED_ARTICLES))
 
 
 def matching_articles(articles: Iterable[Article], query: str) -> list[Article]:

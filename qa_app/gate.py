@@ -109,6 +109,8 @@ class HttpGate:
 
     def _write_refusal(self, kind: str, name: str | None, body: bytes, client: Client) -> tuple[int, str] | None:
         """(status, message) when the event is a write that may not run; None otherwise."""
+        if kind != "queue/join" and name not in self.writes:  # named in the path: a read (the chat)
+            return None
         try:
             event = json.loads(body) if body else {}
         except (ValueError, RecursionError):

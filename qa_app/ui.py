@@ -19,11 +19,11 @@ from .auth import Access, EditorGuard, WriteMode
 from .chat import ChatHandler, Turns, message_text
 from .examples import example_questions
 from .formatting import (
-    MAX_LISTED_ARTICLES,
     VIEWER_PLACEHOLDER,
     add_report_markdown,
     delete_question_markdown,
     index_html,
+    index_pages,
     is_question_html,
     matching_articles,
     open_source_html,
@@ -156,28 +156,33 @@ def build_ui(
         article_id, start, end = [*call, None, None][:3]
         return open_source_html(store.engine.article, article_id, _int_or_none(start), _int_or_none(end))
 
-    def index_panel(query: str = "", page: int = 0) -> str:
+    def index_at(query: str, page: int) -> tuple[str, int]:
+        """The article list's ``page`` for ``query``, kept to the pages there are (the
+        articles are read once: each decodes its text)."""
         engine = store.engine
-        return index_html(engine.info, engine.articles(), query or "", page or 0)
+        articles = engine.articles()
+        page = min(max(0, int(page or 0)), index_pages(matching_articles(articles, query or "")) - 1)
+        return index_html(engine.info, articles, query or "", page), page
+
+    def index_panel() -> str:
+        return index_at("", 0)[0]
 
     def find_articles(query: str, page: int) -> tuple[str, int]:
         """The article list's first page for a new search."""
-        return index_panel(query, 0), 0
+        return index_at(query, 0)
 
     def previous_page(query: str, page: int) -> tuple[str, int]:
-        page = max(0, int(page or 0) - 1)
-        return index_panel(query, page), page
+        return index_at(query, int(page or 0) - 1)
 
     def next_page(query: str, page: int) -> tuple[str, int]:
-        last = max(0, (len(matching_articles(store.engine.articles(), query or "")) - 1) // MAX_LISTED_ARTICLES)
-        page = min(last, int(page or 0) + 1)
-        return index_panel(query, page), page
+        return index_at(query, int(page or 0) + 1)
 
     def choices() -> tuple[dict[str, Any], dict[str, Any]]:
         """The delete picker's articles and the source filter's sources, as of now."""
         engine = store.engine
-        return gr.update(choices=_delete_choices(engine), value=[]), gr.update(choices=engine.sources(),
-                                                                               info=sources_info(engine))
+        articles, sources = engine.articles(), engine.sources()
+        return gr.update(choices=_delete_choices(articles), value=[]), gr.update(choices=sources,
+                                                                                 info=sources_info(sources, articles))
 
     def refresh_page(seen: Any) -> tuple[Any, ...]:
         """On the page's timer: the counts and lists again, when the archive changed since
@@ -377,10 +382,8 @@ def _forget_oldest(folder: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def sources_info(engine: Any) -> str:
+def sources_info(sources: list[str], articles: list[Any]) -> str:
     """The source filter's note: what an empty choice means, and what "no source" covers."""
-    sources = engine.sources()
-    articles = engine.articles()
     without = sum(1 for a in articles if not a.source)
     if not sources:
         return "No article names its source (publisher), so there is nothing to filter by."
@@ -394,8 +397,8 @@ MAX_DELETE_CHOICES = 2000
 """The delete picker lists the most recent articles; any other can be typed by id."""
 
 
-def _delete_choices(engine: Any) -> list[tuple[str, str]]:
-    return [(f"{a.title} ({a.id})", a.id) for a in engine.articles()[-MAX_DELETE_CHOICES:][::-1]]
+def _delete_choices(articles: list[Any]) -> list[tuple[str, str]]:
+    return [(f"{a.title} ({a.id})", a.id) for a in articles[-MAX_DELETE_CHOICES:][::-1]]
 
 
 def _filter_inputs() -> tuple[gr.Textbox, gr.Textbox, gr.Dropdown]:

@@ -208,6 +208,10 @@ def test_dates_are_stored_as_days_and_filters_read_them_alike(seed_index, tmp_pa
     for call in (lambda: qa.list_articles(index, since="June"), lambda: qa.load_engine(index).ask("x", until="June")):
         with pytest.raises(FilterError, match="must be a date like 2024-06-20"):
             call()
+    for call in (lambda: qa.list_articles(index, since="2024-07-01", until="2024-06-01"),
+                 lambda: qa.load_engine(index).search("ferry", since="2024-07-01", until="2024-06-01")):  # fmt: skip
+        with pytest.raises(FilterError, match="the range holds no day"):
+            call()
     with pytest.raises(ArticleError, match="date"):
         qa.update_article("dated", index, date="next week")
 
