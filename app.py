@@ -29,8 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options; each defaults to its environment variable, then a fixed default."""
     env = os.environ.get
     parser = argparse.ArgumentParser(description="Serve the article-qa chat (questions answered from news articles).")
-    parser.add_argument("--index", type=Path, default=Path(env("QA_INDEX", "embeddings")),
-                        help="index folder (env QA_INDEX; default: embeddings)")  # fmt: skip
+    parser.add_argument("--index", default=env("QA_INDEX", "embeddings"),
+                        help="index folder, milvus:///path/news.db (Milvus Lite) or http://host:19530 (a Milvus "
+                             "server; token: env QA_MILVUS_TOKEN); env QA_INDEX; default: embeddings")  # fmt: skip
     parser.add_argument("--articles", type=Path, default=Path(env("QA_ARTICLES", "seeds")),
                         help="articles that seed an empty article store "
                              "(env QA_ARTICLES; default: seeds)")  # fmt: skip

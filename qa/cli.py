@@ -32,7 +32,7 @@ __all__ = ["main"]
 
 def _print_info(console: Console, info: IndexInfo, title: str) -> None:
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_row("index", Text(str(info.path.parent if info.path.name.startswith("v-") else info.path)))
+    table.add_row("index", Text(info.location or str(info.path.parent if info.path.name.startswith("v-") else info.path)))
     table.add_row("articles", str(info.articles))
     table.add_row("passages", str(info.passages))
     table.add_row("model", Text(f"{info.model} ({info.dimension} dims)"))
@@ -67,8 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index", type=Path, default=Path(os.environ.get("QA_INDEX") or "embeddings"),
-                       help="index folder (env QA_INDEX, as for the app; default: embeddings)")  # fmt: skip
+        p.add_argument("--index", default=os.environ.get("QA_INDEX") or "embeddings",
+                       help="index folder, milvus:///path/news.db (Milvus Lite) or http://host:19530 (a Milvus "
+                            "server; token: env QA_MILVUS_TOKEN); env QA_INDEX, as for the app; default: embeddings")  # fmt: skip
         p.add_argument("--store", default=None,
                        help="article store: a SQLite file path, sqlite:///PATH or postgresql://... "
                             "(env QA_STORE; default: INDEX.articles.sqlite3 next to the index folder)")  # fmt: skip

@@ -18,7 +18,7 @@ from .config import Config
 from .dates import filter_range, iso_date
 from .errors import NotFoundError
 from .embedding import Embedder
-from .index import IndexData, IndexLayout, IndexMissingError, IndexStaleError, read_index, read_layout
+from .index import IndexBackend, IndexData, IndexLayout, IndexStaleError, Where, open_index
 from .reader import MODEL_DIR, Reader
 from .retrieval import Retriever
 from .types import Answer, Article, IndexInfo, Passage
@@ -41,24 +41,26 @@ def _info(data: IndexLayout, **extra) -> IndexInfo:
     )
 
 
-def index_info(index_dir: str | Path = "embeddings") -> IndexInfo:
-    """Describe the index in ``index_dir`` without loading its model."""
-    return _info(read_layout(Path(index_dir)))
+def index_info(index_dir: str | Path | IndexBackend = "embeddings") -> IndexInfo:
+    """Describe the index in ``index_dir`` (a folder or a Milvus location) without loading
+    its model."""
+    backend = open_index(index_dir)
+    return _info(backend.read_layout(), location=backend.location)
 
 
-def _checked_embedder(data: IndexLayout, model: str | None) -> Embedder:
+def _checked_embedder(data: IndexLayout, model: str | None, location: str) -> Embedder:
     built_with = data.manifest["model"]
     if model and model != built_with:
         raise IndexStaleError(
-            f"index {data.path} was built with model {built_with!r}, not {model!r}; "
-            f"rebuild it with: qa-index build SOURCE --index {data.path.parent} --model {model}"
+            f"index {location} was built with model {built_with!r}, not {model!r}; "
+            f"rebuild it with: qa-index build SOURCE --index {location} --model {model}"
         )
     embedder = Embedder(built_with)
     if embedder.fingerprint != data.manifest["model_fingerprint"]:
         raise IndexStaleError(
-            f"model {built_with!r} now gives different embeddings than when index {data.path} was built "
+            f"model {built_with!r} now gives different embeddings than when index {location} was built "
             f"(fingerprint {embedder.fingerprint} != {data.manifest['model_fingerprint']}); "
-            f"rebuild it with: qa-index build SOURCE --index {data.path.parent}"
+            f"rebuild it with: qa-index build SOURCE --index {location}"
         )
     return embedder
 
@@ -66,8 +68,12 @@ def _checked_embedder(data: IndexLayout, model: str | None) -> Embedder:
 class Engine:
     """Question answering over one loaded index. Safe to share between threads."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, reader: Reader, config: Config | None = None) -> None:
+    def __init__(
+        self, data: IndexData, embedder: Embedder, reader: Reader, config: Config | None = None, *, location: str = ""
+    ) -> None:
         self.config = config or data.config
+        self.location = location or str(data.path.parent)
+        """The index as named when opened (a folder or a Milvus location)."""
         self.data = data
         self.embedder = embedder
         self.reader = reader
@@ -81,7 +87,7 @@ class Engine:
 
     @property
     def info(self) -> IndexInfo:
-        return _info(self.data)
+        return _info(self.data, location=self.location)
 
     def search(
         self,
@@ -134,7 +140,8 @@ class Engine:
         if sources:
             keep &= np.isin(self._sources, sources)
         allowed = keep[np.asarray(self.data.passages[:, 0])]
-        return Answerer(self.retriever.restricted(allowed), self.reader, self.config)
+        where = Where(since, until, tuple(sources))
+        return Answerer(self.retriever.restricted(allowed, where), self.reader, self.config)
 
     def article(self, article_id: str) -> Article:
         """The full article, its text exactly as indexed. Raises :class:`qa.errors.NotFoundError`
@@ -161,13 +168,14 @@ def _shared_reader(path: Path) -> Reader:
 
 
 def load_engine(
-    index_dir: str | Path = "embeddings",
+    index_dir: str | Path | IndexBackend = "embeddings",
     *,
     model: str | None = None,
     config: Config | None = None,
     reader: Reader | str | Path | None = None,
 ) -> Engine:
-    """Load the index in ``index_dir``, the model that built it and the reader.
+    """Load the index in ``index_dir`` (a folder, or a Milvus location: see
+    :func:`qa.index.open_index`), the model that built it and the reader.
 
     ``reader`` is a loaded :class:`qa.reader.Reader` or its folder (default: the one
     shipped in ``qa/reader/model``).
@@ -178,10 +186,8 @@ def load_engine(
     from the one that built the index, and :class:`qa.reader.ReaderModelError` naming
     a missing or damaged reader file.
     """
-    index_dir = Path(index_dir)
-    if not index_dir.exists():
-        raise IndexMissingError(f"no index folder {index_dir}: build one with: qa-index build SOURCE --index {index_dir}")
-    data = read_index(index_dir, config)
+    backend = open_index(index_dir)
+    data = backend.read_index(config)
     if not isinstance(reader, Reader):
         reader = _shared_reader(Path(reader or MODEL_DIR).resolve())
-    return Engine(data, _checked_embedder(data, model), reader, config)
+    return Engine(data, _checked_embedder(data, model, backend.location), reader, config, location=backend.location)

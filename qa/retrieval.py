@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused, duplicates collapsed."""
+"""Hybrid retrieval: dense and lexical (BM25) rankings fused, duplicates collapsed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from .chunking import sentences
 from .config import Config
 from .embedding import Embedder
-from .index import IndexData
+from .index import IndexData, Where
 from .text import shingles, terms
 from .types import Location, Passage
 
@@ -46,7 +46,8 @@ class Retriever:
     """Finds passages for a query in one loaded index. Thread-safe: it only reads.
 
     ``allowed`` (one bool per passage, None for all) is what it may return: removed
-    articles are always left out, and :meth:`restricted` narrows it further (filters).
+    articles are always left out, and :meth:`restricted` narrows it further (filters),
+    also given as ``where`` for a backend that filters inside its own search engine.
     """
 
     def __init__(self, data: IndexData, embedder: Embedder, config: Config) -> None:
@@ -54,12 +55,15 @@ class Retriever:
         self.embedder = embedder
         self.config = config
         self.allowed: np.ndarray | None = data.live
+        self.where: Where | None = None
         self._dates = [str(a.get("date") or "") for a in data.articles]
 
-    def restricted(self, allowed: np.ndarray) -> "Retriever":
-        """A retriever over the passages both this one and ``allowed`` allow."""
+    def restricted(self, allowed: np.ndarray, where: Where) -> "Retriever":
+        """A retriever over the passages both this one and ``allowed`` (the mask of the
+        filters ``where``) allow."""
         view = copy.copy(self)
         view.allowed = allowed if self.allowed is None else (self.allowed & allowed)
+        view.where = where
         return view
 
     def _order(self, query: str):
@@ -90,12 +94,12 @@ class Retriever:
         size = self.data.dense.ntotal
         if size == 0 or (self.allowed is not None and not self.allowed.any()):
             return []
-        d_ids, d_scores = self.data.dense.search(qvec[0], min(n, size), self.allowed)
+        d_ids, d_scores = self.data.dense.search(qvec[0], min(n, size), self.allowed, self.where)
         dense = {int(i): float(s) for i, s in zip(d_ids, d_scores)}
-        l_ids, l_scores = self.data.lexical.search(q_terms, n, self.allowed)
+        l_ids, l_scores = self.data.lexical.search(q_terms, n, self.allowed, self.where)
         lexical = {int(i): float(s) for i, s in zip(l_ids, l_scores)}
         if c_terms:
-            c_ids, c_scores = self.data.lexical.search(c_terms, n, self.allowed)
+            c_ids, c_scores = self.data.lexical.search(c_terms, n, self.allowed, self.where)
             for i, s in zip(c_ids, c_scores):
                 lexical[int(i)] = lexical.get(int(i), 0.0) + 0.3 * float(s)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from .dates import filter_range
 from .errors import NotFoundError, StoreCorruptError, StoreError
+from .index import IndexBackend, open_index
 from .validation import check_article
 from .types import Article
 
@@ -52,14 +53,19 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
-def default_store_location(index_dir: str | Path) -> str:
-    """Where the store lives when none is named: ``$QA_STORE``, else a file next to the
-    index folder (``embeddings/`` -> ``embeddings.articles.sqlite3``)."""
+def default_store_location(index_dir: str | Path | IndexBackend) -> str:
+    """Where the store lives when none is named: ``$QA_STORE``, else beside the index: a
+    file next to an index folder (``embeddings/`` -> ``embeddings.articles.sqlite3``) or a
+    Milvus Lite file. An index on a Milvus server has none: raises :class:`StoreError`."""
     env = os.environ.get(STORE_ENV, "").strip()
     if env:
         return env
-    index_dir = Path(index_dir)
-    return str(index_dir.parent / f"{index_dir.name}.articles.sqlite3")
+    index = open_index(index_dir)
+    location = index.default_store()
+    if location is None:
+        raise StoreError(f"the index on {index} is shared: name the article store it is derived from "
+                         f"(a PostgreSQL URL) with --store or ${STORE_ENV}")  # fmt: skip
+    return location
 
 
 def _now() -> str:

@@ -135,3 +135,5 @@ class IndexInfo:
     removed: int = 0
     unindexed: dict[str, str] = field(default_factory=dict)
     """Stored articles that yield no passage to search, by id, with the reason."""
+    location: str = ""
+    """The index as named: a folder, or a Milvus location (``path`` is then its generation)."""

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def open_engine(
-    index_dir: Path, articles_dir: Path, log: Callable[[str], None] = print, store: str | None = None
+    index_dir: str | Path, articles_dir: Path, log: Callable[[str], None] = print, store: str | None = None
 ) -> qa.Engine:
     """Open the article store and its index (see :func:`qa.open_engine`): a store that never
     held an article is seeded from ``articles_dir``; a missing, corrupt, stale or lagging
@@ -66,9 +66,10 @@ class EngineStore:
     """
 
     def __init__(
-        self, index_dir: Path, engine: qa.Engine, staging_dir: Path | None = None, store: str | None = None
+        self, index_dir: str | Path, engine: qa.Engine, staging_dir: Path | None = None, store: str | None = None
     ) -> None:
-        self.index_dir = Path(index_dir)
+        self.index_dir = qa.index.open_index(index_dir)
+        """The index's backend (a folder or Milvus: see :func:`qa.index.open_index`)."""
         self.staging_dir = staging_dir
         """Where uploads are staged (the app's temp folder); None: the system temp folder."""
         self.store = store

@@ -107,7 +107,7 @@ class ChatApp:
 
 
 def create_app(
-    index_dir: Path,
+    index_dir: str | Path,
     articles_dir: Path,
     log: Callable[[str], None] = print,
     access: Access | None = None,
@@ -126,12 +126,12 @@ def create_app(
     temp = app_temp()
     if temp.removed_stale:
         log(f"Removed {len(temp.removed_stale)} temp folder(s) left under {temp.root}/ by a run that crashed.")
-    engine = open_engine(Path(index_dir), Path(articles_dir), log, store=store)
+    engine = open_engine(index_dir, Path(articles_dir), log, store=store)
     info = engine.info
-    log(f"Index {index_dir}/: {info.articles} articles, {info.passages} passages.")
+    log(f"Index {index_dir}: {info.articles} articles, {info.passages} passages.")
     log(access.describe())
     guard = EditorGuard(access)
-    engines = EngineStore(Path(index_dir), engine, staging_dir=temp.staging, store=store)
+    engines = EngineStore(index_dir, engine, staging_dir=temp.staging, store=store)
     engines.follow(WEB.follow_store_s)  # writes by the CLI or another app show within seconds
     # A private archive shows nothing before login: its page config (served with the login
     # form) holds no example drawn from the articles, and build_ui puts no article data in it.

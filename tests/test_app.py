@@ -17,12 +17,13 @@ def test_options_default_to_environment_then_fixed_defaults(monkeypatch: pytest.
     for name in ("QA_INDEX", "QA_ARTICLES", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
         monkeypatch.delenv(name, raising=False)
     args = app.parse_args([])
-    assert (args.index, args.articles, args.host, args.port) == (Path("embeddings"), Path("seeds"), "127.0.0.1", 7860)
+    assert (args.index, args.articles, args.host, args.port) == ("embeddings", Path("seeds"), "127.0.0.1", 7860)
     monkeypatch.setenv("QA_INDEX", "/data/idx")
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "8080")
     args = app.parse_args(["--articles", "news"])
-    assert (args.index, args.articles, args.host, args.port) == (Path("/data/idx"), Path("news"), "0.0.0.0", 8080)
+    assert (args.index, args.articles, args.host, args.port) == ("/data/idx", Path("news"), "0.0.0.0", 8080)
+    assert app.parse_args(["--index", "milvus:///data/news.db"]).index == "milvus:///data/news.db"  # not a Path
 
 
 def test_no_articles_to_build_from_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,11 +1,15 @@
-"""The on-disk index: articles, passage spans, a FAISS index and a BM25 index.
+"""The index: articles, passage spans, passage vectors and BM25 terms, derived from the
+article store, on one of two backends behind one interface (:mod:`~qa.index.interface`;
+:func:`open_index` picks one from the ``--index`` value):
 
-Its parts, one module each: :mod:`~qa.index.texts` (article texts), :mod:`~qa.index.lexical`
-(BM25), :mod:`~qa.index.dense` (FAISS), :mod:`~qa.index.layout` (reading a folder, checked)
-and :mod:`~qa.index.write` (full builds and incremental segments).
+- :mod:`~qa.index.faiss`: a folder (the default, embedded, for one machine). Its parts:
+  :mod:`~qa.index.texts` (article texts), :mod:`~qa.index.lexical` (BM25),
+  :mod:`~qa.index.dense` (FAISS), :mod:`~qa.index.layout` (reading a folder, checked) and
+  :mod:`~qa.index.write` (full builds and incremental segments).
+- :mod:`~qa.index.milvus`: Milvus Lite (``milvus:///path/news.db``) or a Milvus server
+  (``http://host:19530``), shared by any number of app replicas.
 
-The index is derived from the article store (:mod:`qa.store`) and can be rebuilt from it
-at any time. Layout of an index folder (``embeddings/`` by default)::
+The index can be rebuilt from the store (:mod:`qa.store`) at any time. Layout of an index folder (``embeddings/`` by default)::
 
     embeddings/
         CURRENT                 name of the live version folder, replaced atomically
@@ -30,8 +34,15 @@ segment, a removal only lists the article as removed; each ends by replacing
 full build from the store (:func:`qa.collection.compact`).
 """
 
+from __future__ import annotations
+
+import os
+
 from ..errors import IndexCorruptError, IndexLoadError, IndexMissingError, IndexStaleError
 from .dense import DenseIndex, search_dense
+from .faiss import FaissIndex
+from .interface import IndexBackend, Where
+from .milvus import MilvusIndex, is_milvus
 from .layout import IndexData, IndexLayout, IndexState, read_index, read_layout, rebuild_hint, resolve_version
 from .lexical import Lexical, LexicalIndex
 from .texts import Texts, TextStore
@@ -39,6 +50,12 @@ from .write import bind_state, build_lock, write_index, write_segment
 
 __all__ = [
     "DenseIndex",
+    "FaissIndex",
+    "IndexBackend",
+    "MilvusIndex",
+    "Where",
+    "is_milvus",
+    "open_index",
     "IndexCorruptError",
     "IndexData",
     "IndexLayout",
@@ -60,3 +77,11 @@ __all__ = [
     "write_index",
     "write_segment",
 ]
+
+
+def open_index(location: str | os.PathLike | IndexBackend) -> IndexBackend:
+    """The backend an ``--index`` value names: ``milvus://FILE`` or ``http(s)://HOST:PORT``
+    is Milvus, anything else an index folder. Opens no connection until first used."""
+    if isinstance(location, (FaissIndex, MilvusIndex)):
+        return location
+    return MilvusIndex(str(location)) if is_milvus(location) else FaissIndex(location)

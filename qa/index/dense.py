@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from .interface import Where
 
 
 _PQ_MIN_VECTORS = 10_000
@@ -94,8 +95,11 @@ class DenseIndex:
         self.delta = delta
         self.ntotal = int(base.ntotal) + len(delta)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` (passage ids, scores) for one query vector, only among ``allowed``."""
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, where: Where | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (passage ids, scores) for one query vector, only among ``allowed``
+        (which holds ``where`` already: see :class:`qa.index.interface.PassageSearch`)."""
         nb = int(self.base.ntotal)
         ids, scores = [], []
         base_allowed = None if allowed is None else allowed[:nb]

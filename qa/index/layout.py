@@ -18,6 +18,7 @@ import numpy as np
 from ..config import Config
 from ..errors import IndexCorruptError, IndexLoadError, IndexMissingError, IndexStaleError
 from ..types import Article
+from .interface import DenseSearch, LexicalSearch, TextLookup
 from .dense import DenseIndex, _read_faiss, _set_search_params
 from .lexical import Lexical, LexicalIndex, _SegmentLexical
 from .texts import TextStore, Texts
@@ -119,9 +120,9 @@ class IndexData(IndexLayout):
     """A loaded index: its layout plus texts and the dense and lexical search structures.
     Read-only once loaded."""
 
-    texts: Texts
-    dense: DenseIndex
-    lexical: Lexical
+    texts: TextLookup
+    dense: DenseSearch
+    lexical: LexicalSearch
 
     def article(self, i: int) -> Article:
         meta = self.articles[i]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .interface import Where
+
 
 class LexicalIndex:
     """BM25 over passage terms, scored from the posting lists of the query terms only."""
@@ -141,8 +143,11 @@ class Lexical:
         extra = self.segments.df.get(term, 0) if self.segments else 0
         return self.base.document_frequency(term) + extra
 
-    def search(self, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` (passage ids, scores) among ``allowed`` passages (all if None)."""
+    def search(
+        self, query_terms: list[str], k: int, allowed: np.ndarray | None = None, where: Where | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (passage ids, scores) among ``allowed`` passages (all if None; it holds
+        ``where`` already: see :class:`qa.index.interface.PassageSearch`)."""
         ids, scores = self.base.search(query_terms, k, allowed)
         if self.segments is None:
             return ids, scores
