@@ -1,8 +1,9 @@
-"""Shared fixtures: a seed index built once per test session."""
+"""Shared fixtures: a seed index built once per test session; a throwaway PostgreSQL."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,4 +37,15 @@ def live_app(seed_index):
     from tests.support import serve
 
     with serve(seed_index) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A URL to an empty database on a throwaway PostgreSQL cluster on loopback that lives
+    as long as the test module (:func:`tests.support.postgres_database`); skips without
+    psycopg or the server binaries."""
+    from tests.support import postgres_database
+
+    with postgres_database() as url:
         yield url

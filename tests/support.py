@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,3 +127,56 @@ def short_answer(reply_html: str) -> str:
 
     m = re.search(r'<p class="qa-short"><strong>(.*?)</strong></p>', reply_html, re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", m.group(1))) if m else ""
+
+
+def _postgres_binaries() -> Path | None:
+    """The folder holding PostgreSQL's initdb and pg_ctl (Debian's, else on PATH), or None."""
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if Path(folder, "initdb").exists() and Path(folder, "pg_ctl").exists():
+            return Path(folder)
+    found = shutil.which("initdb")
+    return Path(found).parent if found and shutil.which("pg_ctl") else None
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (initdb and pg_ctl in a temporary folder, listening on
+    loopback only, no fsync) holding one empty database; yields its URL and removes the
+    cluster afterwards. Skips the test when psycopg or the server binaries are missing, or
+    when running as root with no ``postgres`` user to run the server as."""
+    pytest.importorskip("psycopg", reason="the psycopg package is not installed")
+    bin_dir = _postgres_binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's postgresql package")
+    run_as: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="qa-pg-"))
+    if os.geteuid() == 0:  # the server refuses to run as root
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(folder)
+            pytest.skip("running as root and there is no 'postgres' user to run the test server as")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*run_as, *args], check=True, capture_output=True, timeout=120)
+
+    try:
+        run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "qa", "-E", "UTF8", "--locale=C", "--no-sync")
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    except subprocess.CalledProcessError as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail(f"could not start a test PostgreSQL: {e.stderr.decode(errors='replace')[-2000:]}")
+    try:
+        import psycopg
+
+        with psycopg.connect(f"postgresql://qa@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE news")
+        yield f"postgresql://qa@127.0.0.1:{port}/news"
+    finally:
+        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=120)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,78 +1,22 @@
 """The article store on PostgreSQL, for real: a throwaway cluster started by the test
-(initdb and pg_ctl in a temporary folder, listening on loopback only)."""
+(initdb and pg_ctl in a temporary folder, listening on loopback only: the ``pg_url``
+fixture in conftest.py)."""
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import pwd
 import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import qa
 from qa.store import open_store
-from tests.support import SEEDS, free_port
+from tests.support import SEEDS
 
 BRIDGE = (
     "Harbour bridge reopens after repairs\n"
     "The Tumenbridge Harbour crossing reopened on Friday after eighteen months of repairs, "
     "the city transport office said. Engineer Alma Ferreira led the repair crew.\n"
 )
-
-
-def _server_binaries() -> Path | None:
-    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if Path(folder, "initdb").exists() and Path(folder, "pg_ctl").exists():
-            return Path(folder)
-    found = shutil.which("initdb")
-    return Path(found).parent if found and shutil.which("pg_ctl") else None
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    """A URL to an empty database on a PostgreSQL cluster that lives as long as this module."""
-    pytest.importorskip("psycopg", reason="the psycopg package is not installed")
-    bin_dir = _server_binaries()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's postgresql package")
-    run_as: list[str] = []
-    folder = Path(tempfile.mkdtemp(prefix="qa-pg-"))
-    if os.geteuid() == 0:  # the server refuses to run as root
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            shutil.rmtree(folder)
-            pytest.skip("running as root and there is no 'postgres' user to run the test server as")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run([*run_as, *args], check=True, capture_output=True, timeout=120)
-
-    try:
-        run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "qa", "-E", "UTF8", "--locale=C", "--no-sync")
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
-    except subprocess.CalledProcessError as e:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.fail(f"could not start a test PostgreSQL: {e.stderr.decode(errors='replace')[-2000:]}")
-    try:
-        import psycopg
-
-        with psycopg.connect(f"postgresql://qa@127.0.0.1:{port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE news")
-        yield f"postgresql://qa@127.0.0.1:{port}/news"
-    finally:
-        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=120)  # fmt: skip
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def ids(index: Path) -> set[str]:
