@@ -1,6 +1,7 @@
 """Measure retrieval and answer quality on a SQuAD 2.0 sample.
 
     python bench/eval_squad.py [--data ../shared/eval/squad2-public] [--distractors seeds]
+                               [--backend faiss|milvus|both]
 
 The sample's articles (plus the seed articles as distractors) are indexed in a temporary
 folder, then every question is asked. Printed figures:
@@ -18,6 +19,10 @@ folder, then every question is asked. Printed figures:
   answering at the calibrated threshold
 - median answer length, spans outside their citation or citations whose span does not
   reproduce their quote (must be 0), and ms per question
+
+``--backend both`` indexes the same articles in an index folder (FAISS) and in Milvus Lite
+and prints both columns, the R@1/R@5 differences and the share of questions given the same
+short answer (the issue's goal: within 0.01, and at least 95%).
 """
 
 from __future__ import annotations
@@ -173,7 +178,7 @@ def closed_setting(engine: Engine, questions: list[dict]) -> dict:
     }
 
 
-def build(data: Path, distractors: Path | None, index_dir: Path, config: Config) -> tuple[Engine, list[qa.Article]]:
+def build(data: Path, distractors: Path | None, index_dir: str | Path, config: Config) -> tuple[Engine, list[qa.Article]]:
     articles = load_articles(data / "articles.jsonl").articles
     corpus = list(articles)
     if distractors is not None:
@@ -187,21 +192,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "squad2-public")
     parser.add_argument("--distractors", type=Path, default=ROOT / "seeds", help="extra articles to index ('' for none)")
     parser.add_argument("--json", type=Path, help="write per-question rows here")
+    parser.add_argument("--backend", choices=["faiss", "milvus", "both"], default="faiss",
+                        help="index backend to measure (both: side by side, with their agreement)")  # fmt: skip
     args = parser.parse_args(argv)
 
     questions = load_questions(args.data)
+    backends = ["faiss", "milvus"] if args.backend == "both" else [args.backend]
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         distractors = args.distractors if str(args.distractors) else None
-        engine, articles = build(args.data, distractors, Path(tmp) / "index", Config())
-        result = evaluate(engine, questions, gold_spans(articles, questions))
-        result.update(closed_setting(engine, questions))
-    rows = result.pop("rows")
+        for backend in backends:
+            location = Path(tmp) / "index" if backend == "faiss" else f"milvus://{tmp}/index.db"
+            engine, articles = build(args.data, distractors, location, Config())
+            result = evaluate(engine, questions, gold_spans(articles, questions))
+            result.update(closed_setting(engine, questions))
+            results[backend] = result
+    rows = {b: r.pop("rows") for b, r in results.items()}
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-    width = max(map(len, result))
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value:.3f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
-    return 0 if result["bad citations"] == 0 else 1
+        args.json.write_text(json.dumps(rows[backends[0]] if len(backends) == 1 else rows, indent=1))
+    width = max(map(len, results[backends[0]]))
+    print(f"{'':<{width}}  " + "  ".join(f"{b:>8}" for b in backends))
+    for key in results[backends[0]]:
+        values = [results[b][key] for b in backends]
+        print(f"{key:<{width}}  " + "  ".join(f"{v:8.3f}" if isinstance(v, float) else f"{v:>8}" for v in values))
+    if len(backends) == 2:
+        a, b = rows["faiss"], rows["milvus"]
+        same = sum((x["found"], x["span"]) == (y["found"], y["span"]) for x, y in zip(a, b)) / len(a)
+        top1 = sum(x["r1"] == y["r1"] for x, y in zip(a, b)) / len(a)
+        print(f"{'same short answer (faiss vs milvus)':<{width}}  {same:8.3f}")
+        print(f"{'same R@1 hit per question':<{width}}  {top1:8.3f}")
+        for key in ("R@1", "R@5"):
+            print(f"{key + ' milvus - faiss':<{width}}  {results['milvus'][key] - results['faiss'][key]:+8.3f}")
+    return 0 if all(r["bad citations"] == 0 for r in results.values()) else 1
 
 
 if __name__ == "__main__":

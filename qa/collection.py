@@ -178,7 +178,7 @@ def build_index(
     if not loaded.articles:
         raise NoArticlesError(_no_articles_message(articles, loaded), loaded.skipped)
     embedder = Embedder(config.model)
-    with index.lock(), _opened(store, index) as db:
+    with index.lock(), _opened(store, index) as db, db.writer():
         result = db.ingest(loaded.articles, replace_all=True)
         index.write_index(
             list(db.articles()), embedder, config, progress=progress, source=_source_name(articles),
@@ -213,7 +213,7 @@ def add_articles(
     """
     t0 = time.perf_counter()
     index = open_index(index_dir)
-    with index.lock(), _opened(store, index) as db:
+    with index.lock(), _opened(store, index) as db, db.writer():
         data = _synced(index, db, config=config)
         loaded = load_articles(articles, existing_ids=db.ids(), config=config or data.config)
         if not loaded.articles:
@@ -234,7 +234,7 @@ def remove_articles(ids: Iterable[str], index_dir: IndexLike = "embeddings", *, 
     """
     t0 = time.perf_counter()
     index = open_index(index_dir)
-    with index.lock(), _opened(store, index) as db:
+    with index.lock(), _opened(store, index) as db, db.writer():
         data = _synced(index, db)
         removed, unknown, _ = db.remove(ids)
         data = _catch_up(index, data, db, _embedder(data, index))
@@ -253,7 +253,7 @@ def update_article(
     Raises KeyError for an unknown id, ValueError when the text or URL is another article's.
     """
     index = open_index(index_dir)
-    with index.lock(), _opened(store, index) as db:
+    with index.lock(), _opened(store, index) as db, db.writer():
         data = _synced(index, db)
         article, _ = db.update(article_id, **changes)
         _catch_up(index, data, db, _embedder(data, index))
@@ -280,7 +280,7 @@ def rebuild_index(
     removed articles are folded away). Keeps the index's model unless ``model`` is given."""
     t0 = time.perf_counter()
     index = open_index(index_dir)
-    with index.lock(), _opened(store, index) as db:
+    with index.lock(), _opened(store, index) as db, db.writer():
         try:
             config = index.read_layout().config
         except IndexLoadError:
@@ -310,7 +310,7 @@ def open_engine(
     leaves the index untouched then.
     """
     index = open_index(index_dir)
-    with index.lock(), _opened(store, index) as db:
+    with index.lock(), _opened(store, index) as db, db.writer():
         if db.last_seq() == 0:
             _seed(index, db, seeds, log)
         layout = _synced(index, db, log)

@@ -108,6 +108,7 @@ class Retriever:
         # Only the head is ever shown or read for answers; copies of a passage score
         # alike, so they sit in the head too. Folding the tail would only cost time.
         head = max(4 * (k or cfg.reader_passages), 20)
+        self.data.texts.prefetch({c.article for c in fused[:head]})
         return self._by_best_sentence(self._collapse(fused[:head]), qvec[0], order)
 
     def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray, order) -> list[Candidate]:

@@ -15,6 +15,7 @@ writes the store committed (see :func:`qa.collection.open_engine`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +48,10 @@ __all__ = [
 SCHEMA_VERSION = 1
 STORE_ENV = "QA_STORE"
 """Environment variable naming the store when ``--store`` is not given."""
+
+
+_SCHEMA_LOCK, _WRITER_LOCK = 0x6172_7469_636C_6501, 0x6172_7469_636C_6502
+"""PostgreSQL advisory lock keys ("article" + 1, 2): creating the schema; writing."""
 
 
 def content_hash(text: str) -> str:
@@ -172,6 +178,8 @@ class ArticleStore:
                 return self._checked(rows)
         serial = "BIGSERIAL PRIMARY KEY" if self.dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
         with self._txn() as cur:
+            if self.dialect == "postgresql":  # replicas starting together: one creates the schema
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for ddl in (
                 "CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, url TEXT, title TEXT NOT NULL, "
@@ -193,6 +201,27 @@ class ArticleStore:
                     self._execute(cur, "INSERT INTO store_info (key, value) VALUES (?, ?)", (key, value))
                 return store_id
         return self._checked(rows)
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the store's writer lock: one write (with the index catching up after it) at
+        a time among every process using this store, however many indexes follow it.
+        PostgreSQL: a session advisory lock; SQLite: a lock file beside the database."""
+        if self.dialect == "sqlite":
+            with open(os.open(f"{self.location}.lock", os.O_RDWR | os.O_CREAT, 0o600)) as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(f, fcntl.LOCK_UN)
+            return
+        with self._txn() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
+        try:
+            yield
+        finally:
+            with self._txn() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (_WRITER_LOCK,))
 
     def _checked(self, rows: dict[str, str]) -> str:
         if rows.get("schema") != str(SCHEMA_VERSION):

@@ -95,6 +95,8 @@ def test_add_articles_embeds_only_the_new_ones(tmp_path):
     assert answer.found and "10 million dollars" in answer.text
     # the old content still answers
     assert "Lim Soo-suk" in after.ask("Who is the Foreign Ministry spokesperson?").text
+    # a term only the added passages hold counts the passages that hold it (it counted 2, always)
+    assert after.data.lexical.document_frequency("dollar") == 1
 
 
 def test_no_usable_article_keeps_the_old_index(tmp_path):

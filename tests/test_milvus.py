@@ -124,10 +124,21 @@ def test_writes_go_to_the_store_then_to_milvus(tmp_path):
     assert "Ines Duarte" in engine.ask("Who designed the ferry terminal in Port Avalon?").span.quote
     assert all("Mira Castellanos" not in p.text for p in engine.search("ferry terminal architect", 10))
 
+    # the reader's term statistics follow the writes (the FAISS index's are the reference)
+    faiss = tmp_path / "faiss"
+    qa.build_index(SEEDS, faiss, store=tmp_path / "faiss.sqlite3")
+    qa.add_articles(uploads(tmp_path / "up2", bridge=BRIDGE, ferry=FERRY.replace("Mira Castellanos", "Ines Duarte")),
+                    faiss, store=tmp_path / "faiss.sqlite3")  # fmt: skip
+    words = ["ferri", "termin", "harbour", "bridg", "korea", "pyongyang", "duart", "castellano"]
+    on_faiss = qa.load_engine(faiss).data.lexical
+    assert [engine.data.lexical.document_frequency(w) for w in words] == [on_faiss.document_frequency(w) for w in words]
+    assert engine.data.lexical.document_frequency("castellano") == 0
+
     assert qa.remove_articles(["ferry", "nope"], location).removed == 1
     engine = qa.load_engine(location)
     assert ids(engine) == ALL - {"ferry"}
     assert all(p.article_id != "ferry" for p in engine.search("ferry terminal Port Avalon", 10))
+    assert engine.data.lexical.document_frequency("duart") == 0 < engine.data.lexical.document_frequency("bridg")
     with open_store(default_store_location(location)) as store:
         assert set(store.ids()) == ALL - {"ferry"}
 

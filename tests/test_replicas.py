@@ -92,13 +92,11 @@ def poll(url: str, question: str, done: Callable[[str], bool]) -> str:
 
 def test_a_write_through_one_replica_is_answered_by_another(pg_url: str, tmp_path: Path) -> None:
     with ExitStack() as stack:
-        # A first: it finds the store empty and seeds it. Then B, which builds its own
-        # index from the store. (Two processes that find one empty PostgreSQL store at the
-        # same moment can both try to create its tables and seed it, and one then exits
-        # with a duplicate-key StoreError: so a deployment initialises the store first.)
+        # Both at once, on an empty store: one creates its tables and seeds it (the store's
+        # advisory locks), the other then builds its own index from what is stored.
         a = stack.enter_context(replica("a", pg_url, tmp_path))
-        wait_ready(*a)
         b = stack.enter_context(replica("b", pg_url, tmp_path))
+        wait_ready(*a)
         wait_ready(*b)
         (_, url_a, log_a), (_, url_b, log_b) = a, b
         assert ask(url_a, SPOKESPERSON_QUESTION) == ask(url_b, SPOKESPERSON_QUESTION) == "Lim Soo-suk"

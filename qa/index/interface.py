@@ -72,6 +72,10 @@ class TextLookup(Protocol):
 
     def __getitem__(self, number: int) -> str: ...
 
+    def prefetch(self, numbers: Iterable[int]) -> None:
+        """Say which texts are about to be read, so a remote store fetches them in one call."""
+        ...
+
 
 class IndexBackend(Protocol):
     """Where an index lives and how it is read and written (the caller holds :meth:`lock`

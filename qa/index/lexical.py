@@ -97,7 +97,7 @@ class _SegmentLexical:
                 docs, tfs = postings.setdefault(term, ([], []))
                 docs.append(first + pid)
                 tfs.append(tf)
-        self.df = {t: len(d) for t, d in postings.items()}
+        self.df = {t: len(docs) for t, (docs, _) in postings.items()}
         n = base.size + len(passage_terms)
         avg = avg_terms or (float(lengths.mean()) if len(lengths) else 1.0) or 1.0
         self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}

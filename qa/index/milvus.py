@@ -28,7 +28,7 @@ import fcntl
 import json
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +56,9 @@ _PIECES = 1024
 """Row key = article number * _PIECES + piece: room for 16 M characters an article."""
 _BATCH = 2_000
 _TEXT_CACHE_BYTES = 32 << 20
+_TOKEN_CHARS = 512
+"""Longer tokens (a 250-character "word") are searched by BM25 but not counted in the terms
+collection: their document frequency reads as 0, as for any rare term."""
 
 
 def is_milvus(location: str | os.PathLike) -> bool:
@@ -175,21 +178,19 @@ class MilvusDense:
 
 class MilvusLexical:
     """BM25 passage search in Milvus (its BM25 function over our own terms), shaped like
-    :class:`qa.index.Lexical`."""
+    :class:`qa.index.Lexical`. Document frequencies come from the terms collection (for
+    the reader's features; Milvus keeps its own for BM25)."""
 
-    def __init__(self, index: "MilvusIndex", collection: str, committed: int, live: int) -> None:
-        self._index, self._collection, self._committed = index, collection, committed
+    def __init__(self, index: "MilvusIndex", collection: str, terms: str, committed: int, live: int) -> None:
+        self._index, self._collection, self._terms, self._committed = index, collection, terms, committed
         self.size = live
         self._df: OrderedDict[str, int] = OrderedDict()
 
     def document_frequency(self, term: str) -> int:
         cached = self._df.get(term)
         if cached is None:
-            rows = self._index.client.query(
-                self._collection, filter=f"TEXT_MATCH(terms, {_string(milvus_token(term))}) and pid < {self._committed}",
-                output_fields=["count(*)"],
-            )  # fmt: skip
-            cached = int(rows[0]["count(*)"]) if rows else 0
+            rows = self._index.client.get(self._terms, ids=[milvus_token(term)], output_fields=["df"])
+            cached = int(rows[0]["df"]) if rows else 0
             self._df[term] = cached
             if len(self._df) > 50_000:
                 self._df.popitem(last=False)
@@ -215,16 +216,37 @@ def _arrays(hits) -> tuple[np.ndarray, np.ndarray]:
 
 
 class MilvusTexts:
-    """Article texts by number, read from Milvus when first asked for and cached."""
+    """Article texts by number, read from Milvus (by primary key, the pieces of many
+    articles in one call) when first asked for, and cached."""
 
-    def __init__(self, index: "MilvusIndex", collection: str, count: int) -> None:
-        self._index, self._collection, self._count = index, collection, count
+    def __init__(self, index: "MilvusIndex", collection: str, articles: list[dict]) -> None:
+        self._index, self._collection, self._articles = index, collection, articles
         self._cache: OrderedDict[int, str] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._articles)
+
+    def prefetch(self, numbers: Iterable[int]) -> None:
+        with self._lock:
+            wanted = [int(n) for n in numbers if int(n) not in self._cache]
+        keys = [n * _PIECES + j for n in wanted for j in range(int(self._articles[n].get("pieces", 1)))]
+        if not keys:
+            return
+        texts: dict[int, list[tuple[int, str]]] = {}
+        for b in range(0, len(keys), 4_096):
+            for row in self._index.client.get(self._collection, ids=keys[b : b + 4_096], output_fields=["text"]):
+                n, j = divmod(int(row["key"]), _PIECES)
+                texts.setdefault(n, []).append((j, row["text"]))
+        with self._lock:
+            for n, pieces in texts.items():
+                text = "".join(t for _, t in sorted(pieces))
+                self._cache[n] = text
+                self._bytes += len(text)
+            while self._bytes > _TEXT_CACHE_BYTES and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._bytes -= len(old)
 
     def __getitem__(self, number: int) -> str:
         number = int(number)
@@ -233,18 +255,11 @@ class MilvusTexts:
             if text is not None:
                 self._cache.move_to_end(number)
                 return text
-        rows = self._index.client.query(
-            self._collection, filter=f"number == {number}", output_fields=["piece", "text"]
-        )  # fmt: skip
-        if not rows:
-            raise IndexError(f"article {number} is not in the Milvus index")
-        text = "".join(r["text"] for r in sorted(rows, key=lambda r: r["piece"]))
+        self.prefetch([number])
         with self._lock:
-            self._cache[number] = text
-            self._bytes += len(text)
-            while self._bytes > _TEXT_CACHE_BYTES and len(self._cache) > 1:
-                _, old = self._cache.popitem(last=False)
-                self._bytes -= len(old)
+            text = self._cache.get(number)
+        if text is None:
+            raise IndexError(f"article {number} is not in the Milvus index")
         return text
 
 
@@ -308,16 +323,17 @@ class MilvusIndex:
         self._ensure_state_collection()
         self.client.upsert(self._state_name, [{"key": "current", "value": json.dumps(current), "unused": [0.0, 0.0]}])
 
-    def _names(self, generation: str) -> tuple[str, str]:
-        return f"{self.address.prefix}_{generation}_passages", f"{self.address.prefix}_{generation}_articles"
+    def _names(self, generation: str) -> tuple[str, str, str]:
+        base = f"{self.address.prefix}_{generation}"
+        return f"{base}_passages", f"{base}_articles", f"{base}_terms"
 
     # --- reading --------------------------------------------------------------------
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Serialise writers. Milvus Lite: a lock file beside the database (it serves one
-        process anyway). A server: writers must be serialised by the caller (one writer
-        process, or the article store's lock: see the README)."""
+        """Serialise writers in this process and, for Milvus Lite, on this machine (a lock
+        file beside the database). Writers to a shared server are serialised by the article
+        store's own lock (:meth:`qa.store.ArticleStore.writer`), which every write holds."""
         if not self.address.lite:
             yield
             return
@@ -338,20 +354,20 @@ class MilvusIndex:
         if current.get("format") != FORMAT_VERSION:
             raise IndexCorruptError(f"the Milvus index at {self.location} has format {current.get('format')!r}, "
                                     f"not {FORMAT_VERSION}: rebuild it with: qa-index rebuild --index {self.location}")  # fmt: skip
-        passages_name, articles_name = self._names(current["generation"])
-        self._loaded(passages_name, articles_name)
+        passages_name, articles_name, terms_name = self._names(current["generation"])
+        self._loaded(passages_name, articles_name, terms_name)
         n_articles, n_passages = int(current["articles"]), int(current["passages"])
         articles: list[dict] = [{"id": "", "title": ""} for _ in range(n_articles)]
         present = np.zeros(n_articles, dtype=bool)
         unindexed: dict[str, str] = {}
-        for row in self._rows(articles_name, "number", n_articles, ["number", "meta", "unindexed"], "piece == 0"):
+        for row in self._rows(articles_name, range(0, n_articles * _PIECES, _PIECES), ["number", "meta", "unindexed"]):
             n = int(row["number"])
             articles[n], present[n] = row["meta"], True
             if row["unindexed"]:
                 unindexed[str(n)] = row["unindexed"]
         passages = np.zeros((n_passages, 3), dtype=np.int64)
         passages[:, 0] = -1
-        for row in self._rows(passages_name, "pid", n_passages, ["pid", "article", "start", "end"]):
+        for row in self._rows(passages_name, range(n_passages), ["pid", "article", "start", "end"]):
             passages[int(row["pid"])] = (row["article"], row["start"], row["end"])
         live = passages[:, 0] >= 0
         manifest = dict(current["manifest"], unindexed=unindexed, articles=n_articles, passages=n_passages)
@@ -360,25 +376,23 @@ class MilvusIndex:
         return IndexLayout(Path(f"{self.address.prefix}_{current['generation']}"), manifest, articles, passages, state,
                            None if live.all() else live)  # fmt: skip
 
-    def _rows(self, collection: str, key: str, end: int, fields: list[str], where: str = "") -> Iterator[dict]:
-        """Rows with ``key`` in 0..end-1 (and ``where``), a window of keys per query."""
-        step = 16_384  # the most rows one query returns
-        for lo in range(0, end, step):
-            expression = f"{key} >= {lo} and {key} < {min(end, lo + step)}" + (f" and {where}" if where else "")
-            yield from self.client.query(collection, filter=expression, output_fields=fields, limit=step)
+    def _rows(self, collection: str, keys: range, fields: list[str]) -> Iterator[dict]:
+        """The rows with these primary keys (absent ones skipped), by key: no scan."""
+        for lo in range(0, len(keys), 8_192):
+            yield from self.client.get(collection, ids=list(keys[lo : lo + 8_192]), output_fields=fields)
 
     def read_index(self, config: Config | None = None) -> IndexData:
         layout = self.read_layout()
         current = self._current() or {}
-        passages_name, articles_name = self._names(current["generation"])
+        passages_name, articles_name, terms_name = self._names(current["generation"])
         config = config or layout.config
         self.search_params = {"nprobe": config.ivf_nprobe} if current.get("vector_index") == "IVF_FLAT" else {}
         committed, live = len(layout.passages), layout.live_passages
         return IndexData(
             path=layout.path, manifest=layout.manifest, articles=layout.articles, passages=layout.passages,
-            state=layout.state, live=layout.live, texts=MilvusTexts(self, articles_name, len(layout.articles)),
+            state=layout.state, live=layout.live, texts=MilvusTexts(self, articles_name, layout.articles),
             dense=MilvusDense(self, passages_name, committed, live),
-            lexical=MilvusLexical(self, passages_name, committed, live),
+            lexical=MilvusLexical(self, passages_name, terms_name, committed, live),
         )  # fmt: skip
 
     # --- writing --------------------------------------------------------------------
@@ -387,7 +401,7 @@ class MilvusIndex:
         from pymilvus import DataType, Function, FunctionType
 
         c = self.client
-        passages_name, articles_name = self._names(generation)
+        passages_name, articles_name, terms_name = self._names(generation)
         schema = c.create_schema(auto_id=False)
         schema.add_field("pid", DataType.INT64, is_primary=True)
         schema.add_field("article", DataType.INT64)
@@ -395,7 +409,7 @@ class MilvusIndex:
         schema.add_field("end", DataType.INT64)
         schema.add_field("date", DataType.VARCHAR, max_length=10)
         schema.add_field("source", DataType.VARCHAR, max_length=1_024)
-        schema.add_field("terms", DataType.VARCHAR, max_length=65_535, enable_analyzer=True, enable_match=True)
+        schema.add_field("terms", DataType.VARCHAR, max_length=65_535, enable_analyzer=True)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
@@ -420,11 +434,19 @@ class MilvusIndex:
         params.add_index("unused", index_type="FLAT", metric_type="L2")
         c.create_collection(articles_name, schema=schema, index_params=params, consistency_level="Strong")
 
+        schema = c.create_schema(auto_id=False)
+        schema.add_field("token", DataType.VARCHAR, max_length=_TOKEN_CHARS, is_primary=True)
+        schema.add_field("df", DataType.INT64)
+        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
+        params = c.prepare_index_params()
+        params.add_index("unused", index_type="FLAT", metric_type="L2")
+        c.create_collection(terms_name, schema=schema, index_params=params, consistency_level="Strong")
+
     def _insert(self, generation: str, articles: list[Article], first_article: int, first_pid: int,
                 embedder: Embedder, config: Config) -> tuple[int, int]:  # fmt: skip
         """Insert ``articles`` numbered from ``first_article``, their passages from
         ``first_pid``; returns the new article and passage counts."""
-        passages_name, articles_name = self._names(generation)
+        passages_name, articles_name, terms_name = self._names(generation)
         rows, inputs, unindexed = _chunk_articles(articles, config, 0)
         passage_terms = _passage_terms(articles, rows)
         vectors = embedder.encode(inputs) if inputs else np.zeros((0, embedder.dimension), np.float32)
@@ -433,15 +455,36 @@ class MilvusIndex:
             pieces = [a.text[p : p + _PIECE_CHARS] for p in range(0, len(a.text), _PIECE_CHARS)] or [""]
             n = first_article + i
             for j, piece in enumerate(pieces):
-                texts.append({"key": n * _PIECES + j, "number": n, "piece": j, "meta": _article_meta(a) if j == 0 else {},
+                meta = dict(_article_meta(a), pieces=len(pieces)) if j == 0 else {}
+                texts.append({"key": n * _PIECES + j, "number": n, "piece": j, "meta": meta,
                               "unindexed": unindexed.get(str(i), "")[:1_000] if j == 0 else "", "text": piece,
                               "unused": [0.0, 0.0]})  # fmt: skip
         for b in range(0, len(texts), _BATCH // 4):
             self.client.insert(articles_name, texts[b : b + _BATCH // 4])
         self._insert_passages(passages_name, articles, rows, passage_terms, vectors, first_article, first_pid)
-        self.client.flush(passages_name)  # unsealed rows are scanned by brute force: seal them
-        self.client.flush(articles_name)
+        self._count_terms(terms_name, [" ".join(milvus_token(t) for t in toks) for toks in passage_terms], +1)
+        for name in (passages_name, articles_name, terms_name):
+            self.client.flush(name)  # unsealed rows are scanned by brute force: seal them
         return first_article + len(articles), first_pid + len(rows)
+
+    def _count_terms(self, name: str, passages: list[str], sign: int) -> None:
+        """Add (``sign`` +1) or take away (-1) the passages' terms in the document frequencies.
+
+        Not part of a write's commit: a write killed in between leaves these counts off by its
+        own passages (they feed the reader's features, not BM25) until the next full build."""
+        counts = Counter(t for text in passages for t in set(text.split()) if len(t) <= _TOKEN_CHARS)
+        tokens = sorted(counts)
+        for b in range(0, len(tokens), 4_096):
+            part = tokens[b : b + 4_096]
+            have = {r["token"]: int(r["df"]) for r in self.client.get(name, ids=part, output_fields=["df"])}
+            rows, gone = [], []
+            for t in part:
+                df = have.get(t, 0) + sign * counts[t]
+                (rows.append({"token": t, "df": df, "unused": [0.0, 0.0]}) if df > 0 else gone.append(t))
+            if rows:
+                self.client.upsert(name, rows)
+            if gone and have:
+                self.client.delete(name, ids=[t for t in gone if t in have])
 
     def _insert_passages(self, name: str, articles: list[Article], rows: np.ndarray, passage_terms: list[list[str]],
                          vectors: np.ndarray, first_article: int, first_pid: int) -> None:  # fmt: skip
@@ -492,22 +535,26 @@ class MilvusIndex:
         current = self._current()
         if current is None:
             raise IndexMissingError(f"no index in Milvus at {self.location}")
-        passages_name, articles_name = self._names(current["generation"])
-        self._loaded(passages_name, articles_name)
+        passages_name, articles_name, terms_name = self._names(current["generation"])
+        self._loaded(passages_name, articles_name, terms_name)
         n_articles, n_passages = int(current["articles"]), int(current["passages"])
         # rows of a write killed before its commit
         self.client.delete(passages_name, filter=f"pid >= {n_passages}")
         self.client.delete(articles_name, filter=f"number >= {n_articles}")
         remove = sorted({int(i) for i in remove})
-        for b in range(0, len(remove), 1_000):
-            chunk = ", ".join(map(str, remove[b : b + 1_000]))
+        for b in range(0, len(remove), 100):
+            chunk = ", ".join(map(str, remove[b : b + 100]))
+            gone = self.client.query(passages_name, filter=f"article in [{chunk}]", output_fields=["terms"],
+                                     limit=16_384)  # fmt: skip
+            self._count_terms(terms_name, [r["terms"] for r in gone], -1)
             self.client.delete(passages_name, filter=f"article in [{chunk}]")
             self.client.delete(articles_name, filter=f"number in [{chunk}]")
         if articles:
             n_articles, n_passages = self._insert(current["generation"], articles, n_articles, n_passages, embedder,
                                                   data.config)  # fmt: skip
         elif remove:
-            self.client.flush(passages_name)
+            for name in (passages_name, articles_name, terms_name):
+                self.client.flush(name)
         self._commit(dict(current, articles=n_articles, passages=n_passages,
                           store_seq=current.get("store_seq") if store_seq is None else store_seq))  # fmt: skip
         return self.read_layout()
@@ -538,7 +585,7 @@ class MilvusIndex:
         """Drop generations a killed build left behind (any but ``keep``)."""
         prefix = f"{self.address.prefix}_g"
         for name in self.client.list_collections():
-            if name.startswith(prefix) and name.endswith(("_passages", "_articles")):
+            if name.startswith(prefix) and name.endswith(("_passages", "_articles", "_terms")):
                 generation = name[len(self.address.prefix) + 1 :].rsplit("_", 1)[0]
                 if generation != keep:
                     self.client.drop_collection(name)

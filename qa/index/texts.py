@@ -57,6 +57,9 @@ class Texts:
     def __len__(self) -> int:
         return self._firsts[-1]
 
+    def prefetch(self, numbers) -> None:
+        """Nothing to do: the texts are memory-mapped (see :class:`qa.index.interface.TextLookup`)."""
+
     def __getitem__(self, i: int) -> str:
         part = bisect.bisect_right(self._firsts, i) - 1
         if not 0 <= i < len(self) or part >= len(self._parts):
