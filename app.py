@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     except (qa.NoArticlesError, FileNotFoundError) as e:
         print(f"error: cannot build the index: {e}", file=sys.stderr)
         return 1
-    except qa.StoreError as e:
+    except (qa.StoreError, qa.IndexUnreachableError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     try:

@@ -22,6 +22,7 @@ from .collection import (
     update_article,
 )
 from .engine import Engine, index_info, load_engine
+from .errors import IndexUnreachableError
 from .index import IndexCorruptError, IndexLoadError, IndexMissingError, IndexStaleError
 from .loading import LoadResult, NoArticlesError, load_articles
 from .reader import Reader, ReaderModelError
@@ -39,6 +40,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexInfo",
     "IndexLoadError",
+    "IndexUnreachableError",
     "IndexMissingError",
     "IndexStaleError",
     "LoadResult",

@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so that --help answers at once, without loading torch.
     import qa
     from .config import Config
+    from .errors import IndexUnreachableError
     from .index import IndexLoadError
     from .loading import NoArticlesError
     from .store import StoreError
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                     text = " ".join(p.text.split())
                     console.print(f"- {p.title} ({p.article_id}, characters {p.start}-{p.end}): "
                                   f"{text[:240] + '…' if len(text) > 240 else text}", markup=False)  # fmt: skip
-    except (IndexLoadError, NoArticlesError, StoreError, FileNotFoundError, ValueError, KeyError) as e:
+    except (IndexLoadError, IndexUnreachableError, NoArticlesError, StoreError, FileNotFoundError, ValueError,
+            KeyError) as e:
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         return 1
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ __all__ = [
     "IndexLoadError",
     "IndexMissingError",
     "IndexStaleError",
+    "IndexUnreachableError",
     "InputError",
     "NoArticlesError",
     "NotFoundError",
@@ -104,6 +105,11 @@ class IndexCorruptError(IndexLoadError):
 
 class IndexStaleError(IndexLoadError):
     """The index was built by another format version or another embedding model."""
+
+
+class IndexUnreachableError(QAError, ConnectionError):
+    """The index's server cannot be reached, or a Milvus Lite file is held by another
+    process. Not an :class:`IndexLoadError`: nothing is rebuilt, nothing is wrong with it."""
 
 
 class ReaderModelError(QAError, RuntimeError):

@@ -66,7 +66,8 @@ CHAT_PLACEHOLDER = (
 )
 EXPORT_NAME = "article-qa-conversation.md"
 READ_APIS = ("chat", "export", "index_panel", "forget_exports", "choices", "ask_to_delete", "cancel_delete",
-             "refresh_page", "upload_limits", "find_articles", "previous_page", "next_page")  # fmt: skip
+             "refresh_page", "upload_limits", "find_articles", "previous_page", "next_page",
+             "relist_after_add", "relist_after_delete")  # fmt: skip
 """Handlers (by API name) that do not change the archive."""
 WRITE_APIS = ("add_articles", "remove_articles")
 """Handlers that change the archive: each calls ``EditorGuard.require`` itself and has
@@ -184,15 +185,17 @@ def build_ui(
         return gr.update(choices=_delete_choices(articles), value=[]), gr.update(choices=sources,
                                                                                  info=sources_info(sources, articles))
 
-    def refresh_page(seen: Any) -> tuple[Any, ...]:
+    def refresh_page(seen: Any, query: str, page: int) -> tuple[Any, ...]:
         """On the page's timer: the counts and lists again, when the archive changed since
-        ``seen`` (here or in another process: :meth:`EngineStore.follow`)."""
+        ``seen`` (here or in another process: :meth:`EngineStore.follow`); the article list
+        stays on the user's search and page."""
         engine = store.engine
         now = engine.data.state.store_seq
         if now == seen:
-            return gr.update(), gr.update(), gr.update(), seen
+            return gr.update(), gr.update(), gr.update(), gr.update(), seen
         picker, sources = choices()
-        return index_panel(), picker, sources, now
+        listed, page = index_at(query, page)
+        return listed, page, picker, sources, now
 
     def session_folder(request: gr.Request) -> Path:
         """This session's export folder (the session id is hashed: it comes from the browser)."""
@@ -339,7 +342,8 @@ def build_ui(
             "(empty when the server allows the local user to write). Returns a Markdown report.",
             validator=validate_add,
             concurrency_limit=1,
-        )
+        ).then(index_at, [index_query, index_page], [index_view, index_page], api_name="relist_after_add",
+               api_visibility="private", queue=False, show_progress="hidden")  # as searched and paged, with the new ones
         delete_button.click(ask_to_delete, picker, [confirm_row, delete_report], api_visibility="private", queue=False).then(
             None, js=SHOW_CONFIRM_JS)  # the confirmation opens in view, not below the fold
         cancel_button.click(cancel_delete, None, [confirm_row, delete_report], api_visibility="private", queue=False)
@@ -352,14 +356,16 @@ def build_ui(
             "allows the local user to write). Returns a Markdown report.",
             validator=validate_delete,
             concurrency_limit=1,
-        )
+        ).then(index_at, [index_query, index_page], [index_view, index_page], api_name="relist_after_delete",
+               api_visibility="private", queue=False, show_progress="hidden")  # fmt: skip
         demo.load(index_panel, None, index_view, api_visibility="private", queue=False)  # as of now, not of start-up
         for trigger, turn in ((index_query.change, find_articles), (earlier.click, previous_page), (later.click, next_page)):
             trigger(turn, [index_query, index_page], [index_view, index_page], api_visibility="private", queue=False,
                     show_progress="hidden")  # fmt: skip
         demo.load(choices, None, [picker, sources], api_visibility="private", queue=False)
         seen, timer = gr.State(store.engine.data.state.store_seq), gr.Timer(WEB.page_refresh_s)
-        timer.tick(refresh_page, seen, [index_view, picker, sources, seen], api_visibility="private", queue=False,
+        timer.tick(refresh_page, [seen, index_query, index_page], [index_view, index_page, picker, sources, seen],
+                   api_visibility="private", queue=False,
                    show_progress="hidden")  # fmt: skip
         demo.unload(forget_exports)
     return demo

@@ -200,9 +200,12 @@ def test_an_editor_adds_an_article_through_the_page_with_the_token(page: Page, s
         page.get_by_label("Editor token").fill("a-long-editor-token")
         page.locator("#qa-upload input[type=file]").set_input_files(str(story))
         expect(page.locator("#qa-upload")).to_contain_text("ferry.txt")
+        page.locator("#qa-index-find textarea, #qa-index-find input").first.fill("ferry")  # the list is searched
+        expect(page.locator("#qa-index")).not_to_contain_text("Seoul")
         page.get_by_role("button", name="Add to the index").click()
         expect(page.locator("#qa-add-report")).to_contain_text("Added 1 article")
         expect(page.locator("#qa-index")).to_contain_text("Ferry fares to double")
+        expect(page.locator("#qa-index")).not_to_contain_text("Seoul")  # and still shows only what matches
 
 
 @pytest.mark.parametrize("size", [(1366, 900), (390, 844)], ids=["laptop", "phone"])

@@ -46,6 +46,8 @@ def test_the_location_names_the_backend(tmp_path):
         default_store_location("http://milvus.internal:19530")
     with pytest.raises(ValueError, match="collection prefix"):
         open_index("milvus:///tmp/a.db?collection=drop;me")
+    with pytest.raises(ValueError, match="no .db file"):
+        open_index("milvus:///tmp/news")
 
 
 def test_terms_reach_bm25_unsplit():
@@ -147,6 +149,24 @@ def test_writes_go_to_the_store_then_to_milvus(tmp_path):
     assert ids(qa.load_engine(location)) == ALL - {"ferry"}
 
 
+def test_an_archive_moves_between_backends_by_a_rebuild_from_its_store(tmp_path, capsys):
+    from qa.cli import main as cli
+
+    folder, store = tmp_path / "embeddings", tmp_path / "embeddings.articles.sqlite3"
+    qa.build_index(SEEDS, folder)
+    qa.add_articles(uploads(tmp_path / "up", bridge=BRIDGE, ferry=FERRY), folder)
+    location = f"milvus://{tmp_path}/news.db"
+    assert cli(["rebuild", "--index", location, "--store", str(store)]) == 0
+    assert location in capsys.readouterr().out
+    moved = qa.open_engine(location, store=store)
+    assert ids(moved) == ids(qa.load_engine(folder)) == ALL
+    assert "Alma Ferreira" in moved.ask("Who led the repair crew of the harbour bridge?").span.quote
+    # and back: a new folder from the same store
+    open_index(location).close()
+    assert cli(["rebuild", "--index", str(tmp_path / "again"), "--store", str(store)]) == 0
+    assert ids(qa.load_engine(tmp_path / "again")) == ALL
+
+
 def test_a_lost_milvus_index_is_rebuilt_from_the_store(tmp_path):
     location = f"milvus://{tmp_path}/news.db"
     qa.build_index(SEEDS, location)
@@ -218,7 +238,7 @@ def test_a_lite_file_open_in_another_process_is_a_clear_error(tmp_path):
         while not (tmp_path / "open").exists():
             assert holder.poll() is None
             time.sleep(0.05)
-        with pytest.raises(qa.IndexLoadError, match="another process has it open"):
+        with pytest.raises(qa.IndexUnreachableError, match="another process has it open"):
             qa.load_engine(location)
     finally:
         holder.kill()

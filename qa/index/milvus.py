@@ -41,7 +41,7 @@ import numpy as np
 from ..config import Config
 from ..dates import iso_date
 from ..embedding import Embedder
-from ..errors import IndexCorruptError, IndexLoadError, IndexMissingError
+from ..errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
 from ..types import Article
 from .layout import FORMAT_VERSION, IndexData, IndexLayout, IndexState
 from .interface import Where
@@ -88,8 +88,8 @@ class _Address:
             raise ValueError(f"collection prefix {prefix!r} in {location!r}: use letters, digits and _")
         if parts.scheme == "milvus":
             path = location[len("milvus://") :].split("?", 1)[0]
-            if not path:
-                raise ValueError(f"{location!r} names no file: write milvus:///path/to/news.db")
+            if not path.endswith(".db"):  # how pymilvus tells a Lite file from a server
+                raise ValueError(f"{location!r} names no .db file: write milvus:///path/to/news.db")
             return cls(str(Path(path).expanduser().resolve()), prefix, True)
         return cls(location.split("?", 1)[0], prefix, False)
 
@@ -113,7 +113,7 @@ def _client(address: _Address):
             try:
                 client = MilvusClient(address.uri, token=token) if token else MilvusClient(address.uri)
             except Exception as e:
-                raise IndexLoadError(_unreachable(address, e)) from e
+                raise IndexUnreachableError(_unreachable(address, e)) from e
             _CLIENTS[key] = client
         return client
 
@@ -397,7 +397,7 @@ class MilvusIndex:
 
     # --- writing --------------------------------------------------------------------
 
-    def _create(self, generation: str, dimension: int, vector_index: str) -> None:
+    def _create(self, generation: str, dimension: int, vector_index: str, nlist: int = 0) -> None:
         from pymilvus import DataType, Function, FunctionType
 
         c = self.client
@@ -415,7 +415,7 @@ class MilvusIndex:
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
                                      output_field_names=["sparse"]))  # fmt: skip
         params = c.prepare_index_params()
-        vector_params = {"nlist": 1024} if vector_index == "IVF_FLAT" else {}
+        vector_params = {"nlist": nlist} if vector_index == "IVF_FLAT" else {}
         params.add_index("vector", index_type=vector_index, metric_type="IP", params=vector_params)
         # bm25s's defaults, so that both backends rank alike
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
@@ -443,11 +443,12 @@ class MilvusIndex:
         c.create_collection(terms_name, schema=schema, index_params=params, consistency_level="Strong")
 
     def _insert(self, generation: str, articles: list[Article], first_article: int, first_pid: int,
-                embedder: Embedder, config: Config) -> tuple[int, int]:  # fmt: skip
+                embedder: Embedder, config: Config, chunked=None) -> tuple[int, int]:  # fmt: skip
         """Insert ``articles`` numbered from ``first_article``, their passages from
-        ``first_pid``; returns the new article and passage counts."""
+        ``first_pid`` (``chunked``: their :func:`_chunk_articles`, if done); returns the new
+        article and passage counts."""
         passages_name, articles_name, terms_name = self._names(generation)
-        rows, inputs, unindexed = _chunk_articles(articles, config, 0)
+        rows, inputs, unindexed = chunked or _chunk_articles(articles, config, 0)
         passage_terms = _passage_terms(articles, rows)
         vectors = embedder.encode(inputs) if inputs else np.zeros((0, embedder.dimension), np.float32)
         texts: list[dict] = []
@@ -508,17 +509,21 @@ class MilvusIndex:
         previous = self._current()
         generation = "g" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + os.urandom(3).hex()
         self._drop_strays(keep=previous["generation"] if previous else None)
-        vector_index = "IVF_FLAT" if config.faiss_index == "ivf" or (
-            config.faiss_index == "auto" and sum(len(a.text) for a in articles) > 400 * config.ivf_threshold) else "FLAT"
-        self._create(generation, embedder.dimension, vector_index)
+        chunked = _chunk_articles(articles, config, 0)
+        # the FAISS rule (qa.index.dense): exact below ivf_threshold passages, then sqrt(n)/2 lists
+        n = len(chunked[0])
+        ivf = config.faiss_index in ("ivf", "ivfpq") or (config.faiss_index == "auto" and n >= config.ivf_threshold)
+        vector_index, nlist = ("IVF_FLAT", int(max(1, min(65_536, np.sqrt(max(n, 1)) / 2)))) if ivf else ("FLAT", 0)
+        self._create(generation, embedder.dimension, vector_index, nlist)
         try:
-            n_articles, n_passages = self._insert(generation, articles, 0, 0, embedder, config)
+            n_articles, n_passages = self._insert(generation, articles, 0, 0, embedder, config, chunked)
         except BaseException:
             self._drop(generation)
             raise
         manifest = {
             "format": FORMAT_VERSION, "model": embedder.name, "model_fingerprint": embedder.fingerprint,
-            "dimension": embedder.dimension, "faiss_index": f"milvus-{vector_index.lower()}",
+            "dimension": embedder.dimension,
+            "faiss_index": f"milvus-{vector_index.lower()}" + (f"-{nlist}" if nlist else ""),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source,
             "config": config.to_dict(),
         }  # fmt: skip
