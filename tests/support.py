@@ -6,12 +6,13 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,6 +102,35 @@ def kill_when_reached(args: list[str], signal: Path, point: str, what: str) -> N
         child.kill()
         child.wait()
         child.stderr.close()
+
+
+def wait_serving(url: str, child: subprocess.Popen, output: Callable[[], str]) -> None:
+    """Until the app process ``child`` serves ``url``'s page config; fails the test (with
+    the tail of ``output()``) if it exits first or never does."""
+    import httpx
+
+    deadline = time.monotonic() + 180  # a safety net, not a timing assertion
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            pytest.fail(f"the app exited ({child.returncode}): {output()[-3000:]}")
+        try:
+            if httpx.get(f"{url.rstrip('/')}/config", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    child.kill()
+    pytest.fail(f"the app never came up: {output()[-3000:]}")
+
+
+def stop(child: subprocess.Popen) -> None:
+    """Stop an app process as systemd would: SIGTERM, then SIGKILL after a minute."""
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 @contextmanager

@@ -6,17 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-import pytest
 
 from qa_app.auth import Access
-from tests.support import ROOT, SEEDS, free_port
+from tests.support import ROOT, SEEDS, free_port, stop, wait_serving
 from tests.test_security import TOKEN, archive, call, file_data, serving, upload
 
 HARBOUR = (
@@ -52,27 +48,8 @@ def _start(index: Path, port: int, log: Path) -> subprocess.Popen:
             [sys.executable, "app.py", "--index", str(index), "--articles", str(SEEDS)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    deadline = time.monotonic() + 180  # a safety net, not a timing assertion
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            pytest.fail(f"the app exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=5).status_code == 200:
-                return child
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    child.kill()
-    pytest.fail(f"the app never came up: {log.read_text()[-3000:]}")
-
-
-def _stop(child: subprocess.Popen) -> None:
-    child.send_signal(signal.SIGTERM)
-    try:
-        child.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+    wait_serving(f"http://127.0.0.1:{port}/", child, log.read_text)
+    return child
 
 
 def test_upload_survives_a_deleted_index_and_a_restart(tmp_path: Path) -> None:
@@ -85,7 +62,7 @@ def test_upload_survives_a_deleted_index_and_a_restart(tmp_path: Path) -> None:
         status, event, payload = call(url, "add_articles", [[file_data(path, "harbour.txt")], ""])
         assert (status, event) == (200, "complete") and "Added 1 article" in payload[0], payload
     finally:
-        _stop(child)
+        stop(child)
 
     shutil.rmtree(index)
     child = _start(index, port, log)
@@ -94,6 +71,6 @@ def test_upload_survives_a_deleted_index_and_a_restart(tmp_path: Path) -> None:
         assert (status, event) == (200, "complete"), payload
         assert "Mira Castellanos" in json.dumps(payload)
     finally:
-        _stop(child)
+        stop(child)
     assert "from the article store" in log.read_text()
     assert "harbour" in archive(index)

@@ -46,7 +46,7 @@ def ids(engine: qa.Engine) -> set[str]:
     return {a.id for a in engine.articles()}
 
 
-def store_ids(index: Path) -> set[str]:
+def store_ids(index: str | Path) -> set[str]:
     with open_store(default_store_location(index)) as store:
         return set(store.ids())
 
@@ -237,18 +237,30 @@ else:
 """
 
 KILL_POINTS = {
-    # (operation, module, function, whether the write is there after reopening)
-    "add, before the store commits": ("add", "qa.store", "ArticleStore._log", False),
-    "add, while writing the new segment": ("add", "qa.index.write", "_write_texts", True),
-    "add, before the index state switches": ("add", "qa.index.write", "_write_state", True),
-    "delete, before the store commits": ("remove", "qa.store", "ArticleStore._log", False),
-    "delete, before the index state switches": ("remove", "qa.index.write", "_write_state", True),
+    # backend: {name: (operation, module, function, whether the write is there after reopening)}
+    "faiss": {
+        "add, before the store commits": ("add", "qa.store", "ArticleStore._log", False),
+        "add, while writing the new segment": ("add", "qa.index.write", "_write_texts", True),
+        "add, before the index state switches": ("add", "qa.index.write", "_write_state", True),
+        "delete, before the store commits": ("remove", "qa.store", "ArticleStore._log", False),
+        "delete, before the index state switches": ("remove", "qa.index.write", "_write_state", True),
+    },
+    "milvus": {
+        "add, before the store commits": ("add", "qa.store", "ArticleStore._log", False),
+        "add, between the texts and the passages": ("add", "qa.index.milvus", "MilvusIndex._insert_passages", True),
+        "add, before the state row commits": ("add", "qa.index.milvus", "MilvusIndex._commit", True),
+        "delete, before the store commits": ("remove", "qa.store", "ArticleStore._log", False),
+        "delete, before the state row commits": ("remove", "qa.index.milvus", "MilvusIndex._commit", True),
+    },
 }
 
 
-@pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_killed_write_leaves_store_and_index_agreeing(index, tmp_path, point):
-    op, module, attr, lands = KILL_POINTS[point]
+@pytest.mark.parametrize(("backend", "point"), [(b, p) for b, points in KILL_POINTS.items() for p in points])
+def test_killed_write_leaves_store_and_index_agreeing(tmp_path, backend, point):
+    location = str(tmp_path / "index") if backend == "faiss" else f"milvus://{tmp_path}/news.db"
+    qa.build_index(SEEDS, location)
+    qa.add_articles(uploads(tmp_path / "up", bridge=BRIDGE, ferry=FERRY), location)
+    op, module, attr, lands = KILL_POINTS[backend][point]
     if op == "add":
         arg = str(uploads(tmp_path / "more", harbour=BRIDGE.replace("Tumenbridge", "Greywater").replace(
             "Alma Ferreira", "Kenji Sato")))  # fmt: skip
@@ -257,18 +269,22 @@ def test_killed_write_leaves_store_and_index_agreeing(index, tmp_path, point):
         arg = json.dumps(["bridge", "ferry"])
         expect = ALL - {"bridge", "ferry"} if lands else ALL
     signal = tmp_path / "reached"
-    kill_when_reached([CHILD, op, arg, str(index), str(signal), module, attr], signal, point, "write")
+    if backend == "milvus":
+        qa.index.open_index(location).close()  # Milvus Lite serves one process: the child's write
+    kill_when_reached([CHILD, op, arg, location, str(signal), module, attr], signal, point, "write")
 
-    engine = qa.open_engine(index)
-    assert store_ids(index) == ids(engine) == expect
+    engine = qa.open_engine(location)
+    assert store_ids(location) == ids(engine) == expect
+    hits = engine.search("Greywater bridge repair crew Kenji Sato harbour ferry", 10)
+    assert len({(p.article_id, p.start) for p in hits}) == len(hits)  # no passage twice (no stray rows)
     if op == "add" and lands:  # the added article is searchable, its text exact
         top = engine.search("Greywater bridge repair crew Kenji Sato", 1)[0]
         assert "Kenji Sato" in top.text and engine.article(top.article_id).text[top.start : top.end] == top.text
     if op == "remove" and lands:
         assert all(p.article_id not in ("bridge", "ferry") for p in engine.search("harbour bridge ferry", 10))
     # and the next write works on top of it
-    assert qa.remove_articles(["004_c75256f9babe0d3c"], index).removed == 1
-    assert store_ids(index) == ids(qa.load_engine(index)) == expect - {"004_c75256f9babe0d3c"}
+    assert qa.remove_articles(["004_c75256f9babe0d3c"], location).removed == 1
+    assert store_ids(location) == ids(qa.load_engine(location)) == expect - {"004_c75256f9babe0d3c"}
 
 
 def test_index_damaged_inside_a_file_is_rebuilt_on_open(index):

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -21,7 +20,7 @@ from qa_app.formatting import question_html, question_text, safe_url, viewer_htm
 from qa_app.tempfiles import AppTemp
 from qa_app.ui import escape_questions
 from qa_app.uploads import safe_name, screen_uploads, sniff_refusal
-from tests.support import ROOT, SEEDS, free_port
+from tests.support import ROOT, SEEDS, free_port, wait_serving
 
 XSS = '<img src=x onerror="alert(1)"> **bold** [x](javascript:alert(2))'
 
@@ -153,16 +152,7 @@ def _start_app(index: Path, temp_root: Path, port: int) -> subprocess.Popen[str]
 
 
 def _wait_until_serving(url: str, child: subprocess.Popen[str]) -> None:
-    for _ in range(600):
-        if child.poll() is not None:
-            pytest.fail(f"the app exited early: {child.stdout.read() if child.stdout else ''}")
-        try:
-            if httpx.get(f"{url}config", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("the app did not start")
+    wait_serving(url, child, lambda: child.stdout.read() if child.stdout and child.poll() is not None else "")
 
 
 def _use_temp_files(url: str) -> None:

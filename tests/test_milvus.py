@@ -1,6 +1,6 @@
 """The index on Milvus (Milvus Lite, a local file): the same answers as the FAISS folder,
-filters run inside Milvus, and the store stays the source of truth through every write,
-killed writes included (the kill tests of test_collection, run against this backend)."""
+filters run inside Milvus, and the store stays the source of truth through every write
+(killed writes: test_collection's kill tests run against both backends)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import qa
 from qa.index import MilvusIndex, open_index
 from qa.index.milvus import milvus_token
 from qa.store import default_store_location, open_store
-from tests.support import ROOT, SEED_FACTS, SEED_QUESTIONS, SEEDS, kill_when_reached
-from tests.test_collection import ALL, BRIDGE, CHILD, FERRY, ids, uploads
+from tests.support import ROOT, SEED_FACTS, SEED_QUESTIONS, SEEDS
+from tests.test_collection import ALL, BRIDGE, FERRY, ids, uploads
 
 
 @pytest.fixture(scope="module")
@@ -187,47 +187,6 @@ qa.load_engine(sys.argv[1])
 Path(sys.argv[2]).write_text("open")
 time.sleep(600)
 """
-
-MILVUS_KILL_POINTS = {
-    # (operation, module, function, whether the write is there after reopening)
-    "add, before the store commits": ("add", "qa.store", "ArticleStore._log", False),
-    "add, between the texts and the passages": ("add", "qa.index.milvus", "MilvusIndex._insert_passages", True),
-    "add, before the state row commits": ("add", "qa.index.milvus", "MilvusIndex._commit", True),
-    "delete, before the store commits": ("remove", "qa.store", "ArticleStore._log", False),
-    "delete, before the state row commits": ("remove", "qa.index.milvus", "MilvusIndex._commit", True),
-}
-
-
-@pytest.mark.parametrize("point", list(MILVUS_KILL_POINTS))
-def test_killed_write_leaves_store_and_milvus_agreeing(tmp_path, point):
-    location = f"milvus://{tmp_path}/news.db"
-    qa.build_index(SEEDS, location)
-    qa.add_articles(uploads(tmp_path / "up", bridge=BRIDGE, ferry=FERRY), location)
-    op, module, attr, lands = MILVUS_KILL_POINTS[point]
-    if op == "add":
-        arg = str(uploads(tmp_path / "more", harbour=BRIDGE.replace("Tumenbridge", "Greywater").replace(
-            "Alma Ferreira", "Kenji Sato")))  # fmt: skip
-        expect = ALL | {"harbour"} if lands else ALL
-    else:
-        arg = json.dumps(["bridge", "ferry"])
-        expect = ALL - {"bridge", "ferry"} if lands else ALL
-    signal = tmp_path / "reached"
-    open_index(location).close()  # Milvus Lite serves one process: the child's write
-    kill_when_reached([CHILD, op, arg, location, str(signal), module, attr], signal, point, "write")
-
-    engine = qa.open_engine(location)
-    with open_store(default_store_location(location)) as store:
-        assert set(store.ids()) == ids(engine) == expect
-    hits = engine.search("Greywater bridge repair crew Kenji Sato harbour ferry", 10)
-    assert len({(p.article_id, p.start) for p in hits}) == len(hits)  # no passage twice (no stray rows)
-    if op == "add" and lands:
-        top = hits[0]
-        assert "Kenji Sato" in top.text and engine.article(top.article_id).text[top.start : top.end] == top.text
-    if op == "remove" and lands:
-        assert all(p.article_id not in ("bridge", "ferry") for p in hits)
-    assert qa.remove_articles(["004_c75256f9babe0d3c"], location).removed == 1
-    assert ids(qa.load_engine(location)) == expect - {"004_c75256f9babe0d3c"}
-
 
 def test_a_lite_file_open_in_another_process_is_a_clear_error(tmp_path):
     location = f"milvus://{tmp_path}/news.db"

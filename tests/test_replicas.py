@@ -7,7 +7,6 @@ within seconds: each replica's index follows the store's change log
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,10 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import httpx
-import pytest
 
-from tests.support import ROOT, SEEDS, SPOKESPERSON_QUESTION, free_port, short_answer
+from tests.support import ROOT, SEEDS, SPOKESPERSON_QUESTION, free_port, short_answer, stop, wait_serving
 from tests.test_security import TOKEN, archive, call, file_data, upload
 
 OBSERVATORY = (
@@ -49,27 +46,12 @@ def replica(name: str, store: str, tmp_path: Path) -> Iterator[tuple[subprocess.
     try:
         yield child, f"http://127.0.0.1:{port}/", log
     finally:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop(child)
 
 
 def wait_ready(child: subprocess.Popen, url: str, log: Path) -> None:
     """Until the replica serves its page config; fails the test if it exits or never does."""
-    deadline = time.monotonic() + 180  # a safety net, not a timing assertion
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            pytest.fail(f"the app exited ({child.returncode}): {log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{url}config", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the app never came up: {log.read_text(errors='replace')[-3000:]}")
+    wait_serving(url, child, lambda: log.read_text(errors="replace"))
 
 
 def ask(url: str, question: str) -> str:
