@@ -293,16 +293,20 @@ class MilvusIndex:
     def _ensure_state_collection(self) -> None:
         from pymilvus import DataType
 
-        c = self.client
-        if c.has_collection(self._state_name):
-            return
-        schema = c.create_schema(auto_id=False)
-        schema.add_field("key", DataType.VARCHAR, max_length=64, is_primary=True)
-        schema.add_field("value", DataType.VARCHAR, max_length=65_535)
-        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
-        params = c.prepare_index_params()
+        if not self.client.has_collection(self._state_name):
+            self._table(self._state_name, [("key", DataType.VARCHAR, {"max_length": 64, "is_primary": True}),
+                                           ("value", DataType.VARCHAR, {"max_length": 65_535})])  # fmt: skip
+
+    def _table(self, name: str, fields: list[tuple]) -> None:
+        """A collection that is only read by key (Milvus wants a vector field: an unused one)."""
+        from pymilvus import DataType
+
+        schema = self.client.create_schema(auto_id=False)
+        for field_name, kind, options in [*fields, ("unused", DataType.FLOAT_VECTOR, {"dim": 2})]:
+            schema.add_field(field_name, kind, **options)
+        params = self.client.prepare_index_params()
         params.add_index("unused", index_type="FLAT", metric_type="L2")
-        c.create_collection(self._state_name, schema=schema, index_params=params, consistency_level="Strong")
+        self.client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
 
     def _loaded(self, *names: str) -> None:
         """Load collections for search (Milvus serves none it has not loaded), once each."""
@@ -422,25 +426,13 @@ class MilvusIndex:
                          params={"bm25_k1": 1.5, "bm25_b": 0.75})  # fmt: skip
         c.create_collection(passages_name, schema=schema, index_params=params, consistency_level="Strong")
 
-        schema = c.create_schema(auto_id=False)
-        schema.add_field("key", DataType.INT64, is_primary=True)
-        schema.add_field("number", DataType.INT64)
-        schema.add_field("piece", DataType.INT64)
-        schema.add_field("meta", DataType.JSON)
-        schema.add_field("unindexed", DataType.VARCHAR, max_length=1_024)
-        schema.add_field("text", DataType.VARCHAR, max_length=65_535)
-        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
-        params = c.prepare_index_params()
-        params.add_index("unused", index_type="FLAT", metric_type="L2")
-        c.create_collection(articles_name, schema=schema, index_params=params, consistency_level="Strong")
-
-        schema = c.create_schema(auto_id=False)
-        schema.add_field("token", DataType.VARCHAR, max_length=_TOKEN_CHARS, is_primary=True)
-        schema.add_field("df", DataType.INT64)
-        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
-        params = c.prepare_index_params()
-        params.add_index("unused", index_type="FLAT", metric_type="L2")
-        c.create_collection(terms_name, schema=schema, index_params=params, consistency_level="Strong")
+        self._table(articles_name, [
+            ("key", DataType.INT64, {"is_primary": True}), ("number", DataType.INT64, {}),
+            ("piece", DataType.INT64, {}), ("meta", DataType.JSON, {}),
+            ("unindexed", DataType.VARCHAR, {"max_length": 1_024}), ("text", DataType.VARCHAR, {"max_length": 65_535}),
+        ])  # fmt: skip
+        self._table(terms_name, [("token", DataType.VARCHAR, {"max_length": _TOKEN_CHARS, "is_primary": True}),
+                                 ("df", DataType.INT64, {})])  # fmt: skip
 
     def _insert(self, generation: str, articles: list[Article], first_article: int, first_pid: int,
                 embedder: Embedder, config: Config, chunked=None) -> tuple[int, int]:  # fmt: skip
