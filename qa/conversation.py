@@ -5,7 +5,9 @@ short answer, the article it came from), oldest first. :func:`understand` decide
 a new question follows up on one of them and rewrites it for retrieval and reading:
 
 * a pronoun or possessive ("What is **his** title?", "Who met **her**?") is read as the
-  entity it stands for: the previous short answer (never a date or a number);
+  entity it stands for: the previous short answer (never a date or a number); a personal
+  one (he, she, him, his, her) as the last turn's answer to a "who" question, so that
+  "Where did he speak?" after "Who is ...?" and "What is his title?" still means the person;
 * a question with no topic of its own ("What is the name?") or an ellipsis ("And in
   2003?", "What about the prize?") takes the previous turn's topic. A short question with
   a topic of its own ("How much was the prize?") stands alone: on the news dev set,
@@ -90,6 +92,8 @@ _BOLD = re.compile(r"^\s*\*\*(.+?)\*\*")
 _REFERENCE = re.compile(r"\b(he|she|it|its|they|them|their|his|her|him|there|the same)\b", re.I)
 _PRONOUN = re.compile(r"\b(he|she|him|it|they|them|his|her|its|their)\b", re.I)
 _POSSESSIVES = frozenset(("his", "her", "its", "their"))
+_PERSONAL = frozenset(("he", "she", "him", "his", "her"))
+_ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
 # "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
 _AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
 _NUMERIC = re.compile(r"\d[\W\d]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
@@ -116,7 +120,7 @@ def understand(question: str, history: History) -> Understood:
         return Understood(question, rewritten, rewritten, previous)
     if not (_REFERENCE.search(question) or not topic_terms(question)):
         return Understood(question, question, question)
-    rewritten = _resolve(question, previous)
+    rewritten = _resolve(question, previous, _last_person(history))
     shown = rewritten if rewritten != question else f"{question} (following up on: {previous.question.strip()})"
     return Understood(question, rewritten, shown, previous)
 
@@ -136,6 +140,19 @@ def _last_answered(history: History) -> Exchange | None:
         if turn.found and (turn.text or turn.short):
             return turn
     return None
+
+
+def _last_person(history: History) -> Exchange | None:
+    """The latest recent turn that answered a "who" question with a name-sized answer."""
+    for item in list(history)[::-1][:LOOK_BACK]:
+        turn = _exchange(item)
+        if turn.found and turn.short and _ASKS_WHO.match(turn.question) and _substitutable(turn.short):
+            return turn
+    return None
+
+
+def _substitutable(short: str) -> bool:
+    return bool(short) and len(short) <= MAX_SUBSTITUTE_CHARS and not _NUMERIC.search(short)
 
 
 def topic_terms(question: str) -> list[str]:
@@ -167,16 +184,17 @@ def _fill_ellipsis(previous: str, rest: str) -> str:
     return f"{previous.strip().rstrip('?')} {rest}?".replace("  ", " ")
 
 
-def _resolve(question: str, turn: Exchange) -> str:
+def _resolve(question: str, turn: Exchange, person: Exchange | None = None) -> str:
     """The question with its first pronoun read as the previous short answer ("What is his
-    title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"). A date
-    or number is never read into a pronoun, nor is a long answer."""
-    short = turn.short
-    if not short or len(short) > MAX_SUBSTITUTE_CHARS or _NUMERIC.search(short):
-        return question
+    title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"), or a
+    personal pronoun as ``person``'s, the last "who" answer. A date or number is never read
+    into a pronoun, nor is a long answer."""
     m = _PRONOUN.search(question)
     if not m:
         return question
     word = m.group(1).lower()
+    short = person.short if person is not None and word in _PERSONAL else turn.short
+    if not _substitutable(short):
+        return question
     possessive = word in _POSSESSIVES and not (word == "her" and _AFTER_OBJECT_HER.match(question, m.end()))
     return question[: m.start()] + short + ("'s" if possessive else "") + question[m.end() :]

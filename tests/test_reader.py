@@ -356,6 +356,24 @@ def test_pronouns_are_read_as_the_previous_answer_but_never_a_date():
         assert read("What is its title?", short) == "What is its title?"
 
 
+def test_a_person_stays_the_referent_over_several_turns():
+    from qa.conversation import Exchange, understand
+
+    chat = [Exchange("Who is the Foreign Ministry spokesperson?", "Lim Soo-suk, spokesperson of the Foreign Ministry",
+                     "Lim Soo-suk", "004")]  # fmt: skip
+    turns = [
+        ("What is his title?", "What is Lim Soo-suk's title?", "spokesperson of the Foreign Ministry"),
+        ("Where did he speak?", "Where did Lim Soo-suk speak?", "Government Complex Seoul"),
+        ("When did she speak there?", "When did Lim Soo-suk speak there?", "Thursday"),
+    ]
+    for question, understood, short in turns:  # the answers between are not people
+        assert understand(question, chat).reader_question == understood
+        chat.append(Exchange(understood, short, short, "004"))
+    assert understand("What is its address?", chat[:3]).reader_question == "What is Government Complex Seoul's address?"
+    chat.append(Exchange("Who is the Japanese Chief Cabinet Secretary?", "Yoshimasa Hayashi", "Yoshimasa Hayashi", "000"))
+    assert understand("What did he say?", chat).reader_question == "What did Yoshimasa Hayashi say?"  # the new person
+
+
 def test_follow_ups_over_turns_ellipses_and_topic_switches():
     from qa.conversation import Exchange, understand
 
