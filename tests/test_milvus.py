@@ -167,6 +167,26 @@ def test_an_archive_moves_between_backends_by_a_rebuild_from_its_store(tmp_path,
     assert ids(qa.load_engine(tmp_path / "again")) == ALL
 
 
+def test_the_app_serves_an_archive_on_milvus_and_writes_to_it(tmp_path):
+    from qa_app.auth import Access
+    from tests.support import serve, short_answer
+    from tests.test_security import TOKEN, call, file_data, upload
+
+    location = f"milvus://{tmp_path}/news.db"
+    qa.build_index(SEEDS, location)
+    with serve(location, Access(host="127.0.0.1", editor_token=TOKEN)) as url:
+        _, _, payload = call(url, "chat", [SEED_QUESTIONS[0], "", "", []])
+        assert short_answer(payload[0]) == "Lim Soo-suk"
+        uploaded = upload(url, "ferry.txt", FERRY.encode(), headers={"X-Editor-Token": TOKEN})
+        (path,) = uploaded.json()
+        status, event, payload = call(url, "add_articles", [[file_data(path, "ferry.txt")], TOKEN])
+        assert (status, event) == (200, "complete") and "Added 1 article" in payload[0], payload
+        _, _, payload = call(url, "chat", ["Who designed the ferry terminal in Port Avalon?", "", "", []])
+        assert "Mira Castellanos" in short_answer(payload[0])
+    with open_store(default_store_location(location)) as store:
+        assert "ferry" in set(store.ids())
+
+
 def test_a_lost_milvus_index_is_rebuilt_from_the_store(tmp_path):
     location = f"milvus://{tmp_path}/news.db"
     qa.build_index(SEEDS, location)

@@ -119,8 +119,8 @@ def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
         if reading.best is None:
             continue
         f1 = f1_score(reading.best_text, e.answer_text) if e.answerable else 0.0
-        rows.append({"kind": e.kind, "features": [reading.features[k] for k in FEATURES], "all": reading.features, "f1": f1,
-                     "right": f1 >= RIGHT_F1, "answerable": e.answerable})  # fmt: skip
+        rows.append({"kind": e.kind, "source": e.source, "features": [reading.features[k] for k in FEATURES],
+                     "all": reading.features, "f1": f1, "right": f1 >= RIGHT_F1, "answerable": e.answerable})  # fmt: skip
     return rows
 
 
