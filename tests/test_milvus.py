@@ -103,6 +103,8 @@ def test_date_and_source_filters_run_inside_milvus(tmp_path):
         "both": ({"since": "2024-06-01", "sources": ["Harbour Times", "Coast Daily"]}, {"port"}),
         "none": ({"sources": ["No Such Paper"]}, set()),
         "future": ({"since": "2030-01-01"}, set()),
+        "quoted": ({"sources": ['Harbour Times" or source != "']}, set()),  # a value, never an expression
+        "escaped": ({"sources": ["Harbour Times\\", 'Coast "Daily"']}, set()),
     }
     for name, (filters, expect) in cases.items():
         on_faiss = {a for a, _, _ in _where(faiss, "port of Greywater harbour ferries", **filters)}
