@@ -108,8 +108,11 @@ class Retriever:
         # Only the head is ever shown or read for answers; copies of a passage score
         # alike, so they sit in the head too. Folding the tail would only cost time.
         head = max(4 * (k or cfg.reader_passages), 20)
-        self.data.texts.prefetch({c.article for c in fused[:head]})
-        return self._by_best_sentence(self._collapse(fused[:head]), qvec[0], order)
+        texts = self.data.texts
+        texts.prefetch({c.article for c in fused[:head]})
+        # (an index shared with writers can lose an article between the search and here)
+        kept = [c for c in fused[:head] if texts[c.article]]
+        return self._by_best_sentence(self._collapse(kept), qvec[0], order)
 
     def _by_best_sentence(self, cands: list[Candidate], qvec: np.ndarray, order) -> list[Candidate]:
         """Embed each passage's sentences; add the best one's similarity to its score, re-sort.

@@ -50,6 +50,17 @@ def test_the_location_names_the_backend(tmp_path):
         open_index("milvus:///tmp/news")
 
 
+def test_a_server_that_is_not_there_is_a_clear_error(capsys):
+    from qa.cli import main as cli
+    from tests.support import free_port
+
+    location = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(qa.IndexUnreachableError, match="cannot reach Milvus"):
+        qa.index_info(location)
+    assert cli(["info", "--index", location]) != 0
+    assert "cannot reach Milvus" in capsys.readouterr().err
+
+
 def test_terms_reach_bm25_unsplit():
     assert milvus_token("treati") == "treati"
     assert milvus_token("jong-un") != milvus_token("jong") and milvus_token("jong-un").isalnum()
@@ -187,6 +198,24 @@ def test_the_app_serves_an_archive_on_milvus_and_writes_to_it(tmp_path):
         assert "Mira Castellanos" in short_answer(payload[0])
     with open_store(default_store_location(location)) as store:
         assert "ferry" in set(store.ids())
+
+
+def test_an_engine_loaded_before_a_delete_keeps_answering_without_the_deleted_article(tmp_path):
+    location = f"milvus://{tmp_path}/news.db"
+    qa.build_index(SEEDS, location)
+    qa.add_articles(uploads(tmp_path / "up", ferry=FERRY), location)
+    before = qa.load_engine(location)  # a replica's engine, still serving while another writes
+    # the moment between its search and its reading the texts: the texts are gone already
+    index = open_index(location)
+    _, articles_name, _ = index._names(index._current()["generation"])
+    number = next(i for i, a in enumerate(before.data.articles) if a["id"] == "ferry")
+    index.client.delete(articles_name, filter=f"number == {number}")
+    answer = before.ask("Who designed the ferry terminal in Port Avalon?")
+    assert all(c.article_id != "ferry" for c in answer.citations)
+    assert all(p.article_id != "ferry" for p in before.search("ferry terminal Port Avalon architect", 10))
+    assert before.ask(SEED_QUESTIONS[0]).span.quote == "Lim Soo-suk"
+    qa.remove_articles(["ferry"], location)  # and the write itself completes
+    assert "ferry" not in ids(qa.load_engine(location))
 
 
 def test_a_lost_milvus_index_is_rebuilt_from_the_store(tmp_path):

@@ -217,7 +217,7 @@ def _arrays(hits) -> tuple[np.ndarray, np.ndarray]:
 
 class MilvusTexts:
     """Article texts by number, read from Milvus (by primary key, the pieces of many
-    articles in one call) when first asked for, and cached."""
+    articles in one call) when first asked for, and cached; "" for one deleted since."""
 
     def __init__(self, index: "MilvusIndex", collection: str, articles: list[dict]) -> None:
         self._index, self._collection, self._articles = index, collection, articles
@@ -257,10 +257,9 @@ class MilvusTexts:
                 return text
         self.prefetch([number])
         with self._lock:
-            text = self._cache.get(number)
-        if text is None:
-            raise IndexError(f"article {number} is not in the Milvus index")
-        return text
+            # "" for an article deleted since this engine loaded (a write by another process
+            # or thread): retrieval drops its passages (see Retriever.candidates)
+            return self._cache.get(number, "")
 
 
 class MilvusIndex:
