@@ -125,24 +125,34 @@ def test_the_cited_passage_comes_first(engine, question):
     assert first.start <= answer.span.start and answer.span.end <= first.end
 
 
-def test_onnx_reader_reads_the_same_spans_as_torch():
-    """The shipped ONNX model against the torch weights it was exported from."""
+def test_onnx_export_reads_the_same_spans_as_torch_and_int8_stays_close(tmp_path):
+    """The exporter against the torch weights it exports (exactly, before quantization),
+    then the shipped int8 model against that export (its accuracy cost was measured on
+    held-out data: F1 72.8 -> 72.0; here: the same best span on most windows that answer)."""
     torch = pytest.importorskip("torch")
     from transformers import AutoModelForQuestionAnswering
 
+    from qa.reader.export import export_onnx
     from qa.reader.model import predict, torch_forward
 
-    reader = Reader.load(calibrated=False)
+    exported = _copy_model(tmp_path)
+    export_onnx(exported)
+    fp32 = Reader.load(exported, calibrated=False)
     model = AutoModelForQuestionAnswering.from_pretrained(MODEL_DIR, dtype=torch.float32).eval()
+    shipped = Reader.load(calibrated=False)
     text = (ROOT_SEEDS / "000_61fa93c29d891d97.txt").read_text()
     passages = [p for p in text.split("\n") if len(p) > 80][:6]
-    questions = [q for q, _ in SEED_FACTS[:6]]
-    for q in questions:
-        onnx = reader.read(q, passages)
-        ref = predict(torch_forward(model), reader.tokenizer, [q] * len(passages), passages, reader.max_len, reader.stride)
-        for a, b in zip(onnx, ref):
+    answering = same = 0
+    for q, _ in SEED_FACTS:
+        onnx = fp32.read(q, passages)
+        ref = predict(torch_forward(model), fp32.tokenizer, [q] * len(passages), passages, fp32.max_len, fp32.stride)
+        for a, b, c in zip(onnx, ref, shipped.read(q, passages)):
             assert (a.start, a.end) == (b.start, b.end)
             assert a.score == pytest.approx(b.score, abs=1e-3) and a.null == pytest.approx(b.null, abs=1e-3)
+            if a.margin > 0:
+                answering += 1
+                same += (c.start, c.end) == (a.start, a.end)
+    assert answering and same >= 0.6 * answering, (same, answering)
 
 
 @pytest.mark.parametrize("question", ["Aurus " * 42, "x" * 100_000, "Who? " * 2000, "", "\u0000\u200b"])

@@ -6,8 +6,11 @@ The graph is traced with torch's TorchScript exporter (``torch.onnx.export(dynam
 transformers 5 models trace cleanly with it, and optimum's ONNX classes do not support
 transformers 5), with dynamic batch and sequence axes. The weights are stored in fp16, as
 in ``model.safetensors``, each behind a ``Cast`` to fp32 that ONNX Runtime folds away when
-it loads the file: half the size on disk, fp32 arithmetic at run time. The file's sha256 is
-recorded in ``reader.json``.
+it loads the file: half the size on disk, fp32 arithmetic at run time. Then, unless
+``--no-int8``, the matrix multiplications are quantized to int8 (ONNX Runtime's dynamic
+quantization of their weights): measured on 1,500 held-out answerable questions, F1 72.8 ->
+72.0 and 58.5 -> 25.1 ms a question on 2 cores (the issue allowed int8 if F1 drops at most
+1 point). The file's sha256 is recorded in ``reader.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from . import MODEL_DIR, sha256
 
-__all__ = ["export_onnx", "ONNX_FILE"]
+__all__ = ["export_onnx", "quantize_onnx", "ONNX_FILE"]
 
 ONNX_FILE = "model.onnx"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -80,11 +83,60 @@ def export_onnx(model_dir: str | Path = MODEL_DIR, *, opset: int = 17) -> Path:
     return out
 
 
+def quantize_onnx(model_dir: str | Path = MODEL_DIR) -> Path:
+    """Quantize ``model_dir/model.onnx`` (as :func:`export_onnx` writes it) to int8 in place.
+
+    The fp16 weights' ``Cast`` nodes are folded into fp32 initializers first, so that the
+    quantizer sees the matrix multiplications' weights as constants."""
+    import onnx
+    import onnxruntime
+    from onnx import helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model_dir = Path(model_dir)
+    path = model_dir / ONNX_FILE
+    graph = onnx.load(str(path))
+    g = graph.graph
+    inits = {i.name: i for i in g.initializer}
+    nodes = []
+    for node in g.node:
+        if node.op_type == "Cast" and node.input[0] in inits:
+            to = next(a.i for a in node.attribute if a.name == "to")
+            folded = numpy_helper.to_array(inits[node.input[0]]).astype(helper.tensor_dtype_to_np_dtype(to))
+            g.initializer.append(numpy_helper.from_array(folded, node.output[0]))
+        else:
+            nodes.append(node)
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {name for node in g.node for name in node.input}
+    kept = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    fp32, tmp = model_dir / (ONNX_FILE + ".fp32"), model_dir / (ONNX_FILE + ".tmp")
+    onnx.save(graph, str(fp32))
+    try:
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+    finally:
+        fp32.unlink(missing_ok=True)
+    os.replace(tmp, path)
+    record_path = model_dir / "reader.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["onnx_sha256"] = sha256(path)
+    record["onnx"] = dict(record.get("onnx", {}), weights="int8 matrix multiplications (dynamic quantization, "
+                          f"onnxruntime {onnxruntime.__version__}); the rest fp32")  # fmt: skip
+    record_path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=MODEL_DIR)
+    ap.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
+                    help="quantize the matrix multiplications to int8 (default; --no-int8 keeps fp32)")  # fmt: skip
     args = ap.parse_args(argv)
     path = export_onnx(args.model)
+    if args.int8:
+        path = quantize_onnx(args.model)
     print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB)")
     return 0
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import data as rd
 from . import sha256
-from .export import export_onnx
+from .export import export_onnx, quantize_onnx
 from .metrics import f1_score
 from .model import collate, encode, load_tokenizer, predict, torch_forward
 
@@ -414,7 +414,8 @@ def save(model, tokenizer, base: Path, out: Path, record: dict) -> None:
             shutil.copy(base / name, tmp / name)
     record = record | {"weights_sha256": sha256(tmp / "model.safetensors")}
     (tmp / "reader.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    export_onnx(tmp)  # what run time reads (ONNX Runtime, no torch)
+    export_onnx(tmp)  # what run time reads (ONNX Runtime, no torch), its matrix products in int8
+    quantize_onnx(tmp)
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
