@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import Config
 from .embedding import Embedder
-from .engine import Engine, _checked_embedder, _info, load_engine
+from .engine import Engine, _checked_embedder, _info, _loaded_engine, load_engine
 from .index import IndexBackend, IndexLayout, IndexLoadError, IndexMissingError, open_index
 from .loading import LoadResult, NoArticlesError, load_articles
 from .store import ArticleStore, default_store_location, open_store
@@ -315,7 +315,7 @@ def open_engine(
             _seed(index, db, seeds, log)
         layout = _synced(index, db, log)
         try:
-            return load_engine(index)
+            return _loaded_engine(index, layout)  # read under the lock just now: not read again
         except IndexLoadError as e:  # damaged inside a file of the right size: seen only on loading
             log(f"The index in {index} cannot be used ({e}).\nRebuilding it from the article store "
                 f"{db.location} ...")  # fmt: skip

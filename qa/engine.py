@@ -186,8 +186,15 @@ def load_engine(
     from the one that built the index, and :class:`qa.reader.ReaderModelError` naming
     a missing or damaged reader file.
     """
-    backend = open_index(index_dir)
-    data = backend.read_index(config)
+    return _loaded_engine(open_index(index_dir), model=model, config=config, reader=reader)
+
+
+def _loaded_engine(
+    backend: IndexBackend, layout: IndexLayout | None = None, *, model: str | None = None,
+    config: Config | None = None, reader: Reader | str | Path | None = None,
+) -> Engine:  # fmt: skip
+    """:func:`load_engine` of an opened backend, from ``layout`` if it was just read."""
+    data = backend.read_index(config, layout)
     if not isinstance(reader, Reader):
         reader = _shared_reader(Path(reader or MODEL_DIR).resolve())
     return Engine(data, _checked_embedder(data, model, backend.location), reader, config, location=backend.location)

@@ -15,7 +15,6 @@ writes the store committed (see :func:`qa.collection.open_engine`).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Any
 
 from .dates import filter_range
 from .errors import NotFoundError, StoreCorruptError, StoreError
+from .filelock import file_lock
 from .index import IndexBackend, open_index
 from .validation import check_article
 from .types import Article
@@ -208,12 +208,8 @@ class ArticleStore:
         a time among every process using this store, however many indexes follow it.
         PostgreSQL: a session advisory lock; SQLite: a lock file beside the database."""
         if self.dialect == "sqlite":
-            with open(os.open(f"{self.location}.lock", os.O_RDWR | os.O_CREAT, 0o600)) as f:
-                fcntl.flock(f, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(f, fcntl.LOCK_UN)
+            with file_lock(f"{self.location}.lock"):
+                yield
             return
         with self._txn() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qa
@@ -254,6 +255,26 @@ def test_a_lite_file_open_in_another_process_is_a_clear_error(tmp_path):
         holder.kill()
         holder.wait()
     assert qa.load_engine(location).info.articles == 2
+
+
+def test_a_write_returns_the_layout_a_fresh_read_gives(tmp_path):
+    from qa.embedding import Embedder
+
+    location = f"milvus://{tmp_path}/news.db"
+    qa.build_index(SEEDS, location)
+    qa.add_articles(uploads(tmp_path / "up", bridge=BRIDGE), location)
+    index = open_index(location)
+    before = index.read_layout()
+    bridge = before.articles.index(next(a for a in before.articles if a["id"] == "bridge"))
+    new = [qa.Article(id="ferry", title="Ferry terminal opens", text=FERRY),
+           qa.Article(id="blank", title="Blank", text="   ")]  # yields no passage: listed as unindexed
+    after = index.write_segment(before, new, Embedder(before.manifest["model"]), remove=[bridge], store_seq=99)
+    fresh = index.read_layout()
+    assert after.articles == fresh.articles and np.array_equal(after.passages, fresh.passages)
+    assert (after.state.removed, after.state.store_seq) == (fresh.state.removed, fresh.state.store_seq)
+    assert after.unindexed() == fresh.unindexed() and "blank" in fresh.unindexed()
+    assert (after.live is None) == (fresh.live is None) and (after.live is None or np.array_equal(after.live, fresh.live))
+    assert after.manifest == fresh.manifest
 
 
 def test_rows_of_an_uncommitted_write_are_never_returned(tmp_path):

@@ -36,12 +36,12 @@ class FaissIndex:
     def read_layout(self) -> IndexLayout:
         return read_layout(self.folder)
 
-    def read_index(self, config: Config | None = None) -> IndexData:
+    def read_index(self, config: Config | None = None, layout: IndexLayout | None = None) -> IndexData:
         if not self.folder.exists():
             raise IndexMissingError(
                 f"no index folder {self.folder}: build one with: qa-index build SOURCE --index {self.folder}"
             )
-        return read_index(self.folder, config)
+        return read_index(self.folder, config, layout)
 
     def write_index(self, articles: list[Article], embedder: Embedder, config: Config, *, progress: bool = False,
                     source: str | None = None, store_id: str | None = None, store_seq: int | None = None) -> None:  # fmt: skip

@@ -89,7 +89,9 @@ class IndexBackend(Protocol):
 
     def read_layout(self) -> "IndexLayout": ...
 
-    def read_index(self, config: "Config | None" = None) -> "IndexData": ...
+    def read_index(self, config: "Config | None" = None, layout: "IndexLayout | None" = None) -> "IndexData":
+        """The loaded index; ``layout`` is its :meth:`read_layout`, if just read under the lock."""
+        ...
 
     def write_index(
         self, articles: list["Article"], embedder: "Embedder", config: "Config", *, progress: bool = False,

@@ -307,9 +307,10 @@ def read_layout(index_dir: Path) -> IndexLayout:
 
 
 @_loading
-def read_index(index_dir: Path, config: Config | None = None) -> IndexData:
-    """Load the live index version, checking every file; raises an :class:`IndexLoadError`."""
-    layout = read_layout(index_dir)
+def read_index(index_dir: Path, config: Config | None = None, layout: IndexLayout | None = None) -> IndexData:
+    """Load the live index version, checking every file; raises an :class:`IndexLoadError`.
+    ``layout``: the live version's, if just read (under the write lock), not read again."""
+    layout = layout or read_layout(index_dir)
     version, manifest = layout.path, layout.manifest
     corrupt = _corrupt_in(version, Path(index_dir))
     try:

@@ -24,7 +24,6 @@ article store stays the source of truth: nothing is written here that it does no
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -41,6 +40,7 @@ import numpy as np
 from ..config import Config
 from ..dates import iso_date
 from ..embedding import Embedder
+from ..filelock import file_lock
 from ..errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
 from ..types import Article
 from .layout import FORMAT_VERSION, IndexData, IndexLayout, IndexState
@@ -342,15 +342,14 @@ class MilvusIndex:
             return
         path = Path(self.address.uri + ".lock")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(path, "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        with file_lock(path):
+            yield
 
     def read_layout(self) -> IndexLayout:
-        current = self._current()
+        return self._layout(self._current())
+
+    def _layout(self, current: dict | None) -> IndexLayout:
+        """What the state row ``current`` commits: articles, passage spans, removals."""
         if current is None:
             raise IndexMissingError(f"no index in Milvus at {self.location}: build one with: "
                                     f"qa-index build SOURCE --index {self.location}")  # fmt: skip
@@ -384,9 +383,10 @@ class MilvusIndex:
         for lo in range(0, len(keys), 8_192):
             yield from self.client.get(collection, ids=list(keys[lo : lo + 8_192]), output_fields=fields)
 
-    def read_index(self, config: Config | None = None) -> IndexData:
-        layout = self.read_layout()
-        current = self._current() or {}
+    def read_index(self, config: Config | None = None, layout: IndexLayout | None = None) -> IndexData:
+        """The index, searched in Milvus; ``layout`` if just read under the write lock."""
+        current = self._current()
+        layout = layout or self._layout(current)
         passages_name, articles_name, terms_name = self._names(current["generation"])
         config = config or layout.config
         self.search_params = {"nprobe": config.ivf_nprobe} if current.get("vector_index") == "IVF_FLAT" else {}
@@ -434,30 +434,32 @@ class MilvusIndex:
                                  ("df", DataType.INT64, {})])  # fmt: skip
 
     def _insert(self, generation: str, articles: list[Article], first_article: int, first_pid: int,
-                embedder: Embedder, config: Config, chunked=None) -> tuple[int, int]:  # fmt: skip
+                embedder: Embedder, config: Config, chunked=None) -> "_Added":  # fmt: skip
         """Insert ``articles`` numbered from ``first_article``, their passages from
-        ``first_pid`` (``chunked``: their :func:`_chunk_articles`, if done); returns the new
-        article and passage counts."""
+        ``first_pid`` (``chunked``: their :func:`_chunk_articles`, if done)."""
         passages_name, articles_name, terms_name = self._names(generation)
         rows, inputs, unindexed = chunked or _chunk_articles(articles, config, 0)
-        passage_terms = _passage_terms(articles, rows)
+        tokens = [" ".join(milvus_token(t) for t in toks) for toks in _passage_terms(articles, rows)]
         vectors = embedder.encode(inputs) if inputs else np.zeros((0, embedder.dimension), np.float32)
         texts: list[dict] = []
+        metas: list[dict] = []
         for i, a in enumerate(articles):
             pieces = [a.text[p : p + _PIECE_CHARS] for p in range(0, len(a.text), _PIECE_CHARS)] or [""]
             n = first_article + i
+            metas.append(dict(_article_meta(a), pieces=len(pieces)))
             for j, piece in enumerate(pieces):
-                meta = dict(_article_meta(a), pieces=len(pieces)) if j == 0 else {}
-                texts.append({"key": n * _PIECES + j, "number": n, "piece": j, "meta": meta,
+                texts.append({"key": n * _PIECES + j, "number": n, "piece": j, "meta": metas[-1] if j == 0 else {},
                               "unindexed": unindexed.get(str(i), "")[:1_000] if j == 0 else "", "text": piece,
                               "unused": [0.0, 0.0]})  # fmt: skip
         for b in range(0, len(texts), _BATCH // 4):
             self.client.insert(articles_name, texts[b : b + _BATCH // 4])
-        self._insert_passages(passages_name, articles, rows, passage_terms, vectors, first_article, first_pid)
-        self._count_terms(terms_name, [" ".join(milvus_token(t) for t in toks) for toks in passage_terms], +1)
+        self._insert_passages(passages_name, articles, rows, tokens, vectors, first_article, first_pid)
+        self._count_terms(terms_name, tokens, +1)
         for name in (passages_name, articles_name, terms_name):
             self.client.flush(name)  # unsealed rows are scanned by brute force: seal them
-        return first_article + len(articles), first_pid + len(rows)
+        spans = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        spans[:, 0] += first_article
+        return _Added(metas, spans, {str(first_article + int(i)): why[:1_000] for i, why in unindexed.items()})
 
     def _count_terms(self, name: str, passages: list[str], sign: int) -> None:
         """Add (``sign`` +1) or take away (-1) the passages' terms in the document frequencies.
@@ -478,15 +480,15 @@ class MilvusIndex:
             if gone and have:
                 self.client.delete(name, ids=[t for t in gone if t in have])
 
-    def _insert_passages(self, name: str, articles: list[Article], rows: np.ndarray, passage_terms: list[list[str]],
+    def _insert_passages(self, name: str, articles: list[Article], rows: np.ndarray, tokens: list[str],
                          vectors: np.ndarray, first_article: int, first_pid: int) -> None:  # fmt: skip
         dated = [iso_date(a.date) or "" for a in articles]
         out = []
-        for p, ((a, s, e), toks, vec) in enumerate(zip(rows, passage_terms, vectors)):
+        for p, ((a, s, e), text, vec) in enumerate(zip(rows, tokens, vectors)):
             a = int(a)
             out.append({"pid": first_pid + p, "article": first_article + a, "start": int(s), "end": int(e),
-                        "date": dated[a], "source": (articles[a].source or "")[:1_000],
-                        "terms": " ".join(milvus_token(t) for t in toks)[:60_000], "vector": vec.tolist()})  # fmt: skip
+                        "date": dated[a], "source": (articles[a].source or "")[:1_000], "terms": text[:60_000],
+                        "vector": vec.tolist()})  # fmt: skip
             if len(out) >= _BATCH:
                 self.client.insert(name, out)
                 out = []
@@ -507,7 +509,7 @@ class MilvusIndex:
         vector_index, nlist = ("IVF_FLAT", int(max(1, min(65_536, np.sqrt(max(n, 1)) / 2)))) if ivf else ("FLAT", 0)
         self._create(generation, embedder.dimension, vector_index, nlist)
         try:
-            n_articles, n_passages = self._insert(generation, articles, 0, 0, embedder, config, chunked)
+            added = self._insert(generation, articles, 0, 0, embedder, config, chunked)
         except BaseException:
             self._drop(generation)
             raise
@@ -518,8 +520,8 @@ class MilvusIndex:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source,
             "config": config.to_dict(),
         }  # fmt: skip
-        self._commit({"format": FORMAT_VERSION, "generation": generation, "manifest": manifest, "articles": n_articles,
-                      "passages": n_passages, "store_id": store_id, "store_seq": store_seq,
+        self._commit({"format": FORMAT_VERSION, "generation": generation, "manifest": manifest,
+                      "articles": len(added.metas), "passages": len(added.spans), "store_id": store_id, "store_seq": store_seq,
                       "vector_index": vector_index})  # fmt: skip
         if previous:
             self._drop(previous["generation"])
@@ -545,15 +547,16 @@ class MilvusIndex:
             self._count_terms(terms_name, [r["terms"] for r in gone], -1)
             self.client.delete(passages_name, filter=f"article in [{chunk}]")
             self.client.delete(articles_name, filter=f"number in [{chunk}]")
+        added = _Added([], np.zeros((0, 3), dtype=np.int64), {})
         if articles:
-            n_articles, n_passages = self._insert(current["generation"], articles, n_articles, n_passages, embedder,
-                                                  data.config)  # fmt: skip
+            added = self._insert(current["generation"], articles, n_articles, n_passages, embedder, data.config)
         elif remove:
             for name in (passages_name, articles_name, terms_name):
                 self.client.flush(name)
-        self._commit(dict(current, articles=n_articles, passages=n_passages,
-                          store_seq=current.get("store_seq") if store_seq is None else store_seq))  # fmt: skip
-        return self.read_layout()
+        seq = current.get("store_seq") if store_seq is None else store_seq
+        self._commit(dict(current, articles=n_articles + len(added.metas), passages=n_passages + len(added.spans),
+                          store_seq=seq))  # fmt: skip
+        return _after_write(data, remove, added, seq)
 
     def bind_state(self, data: IndexLayout, store_id: str, store_seq: int) -> None:
         current = self._current()
@@ -587,3 +590,32 @@ class MilvusIndex:
                     self.client.drop_collection(name)
                     self._loaded_names.discard(name)
 
+
+
+@dataclass(frozen=True)
+class _Added:
+    """What one insert wrote: the articles' metadata, their passage spans (article numbers
+    counted over the whole index) and why any yields no passage."""
+
+    metas: list[dict]
+    spans: np.ndarray
+    unindexed: dict[str, str]
+
+
+def _after_write(data: IndexLayout, removed: list[int], added: _Added, store_seq: int | None) -> IndexLayout:
+    """``data`` after a write: what :meth:`MilvusIndex.read_layout` would now read, without
+    reading every article and span back."""
+    articles = list(data.articles)
+    passages = np.array(data.passages, dtype=np.int64)
+    for n in removed:
+        articles[n] = {"id": "", "title": ""}
+    if removed:
+        passages[np.isin(passages[:, 0], removed)] = (-1, 0, 0)  # as read_layout marks a deleted row
+    articles += added.metas
+    passages = np.concatenate([passages, added.spans])
+    gone = {str(n) for n in removed}
+    unindexed = {k: v for k, v in data.manifest.get("unindexed", {}).items() if k not in gone} | added.unindexed
+    manifest = dict(data.manifest, unindexed=unindexed, articles=len(articles), passages=len(passages))
+    state = IndexState([], sorted(set(data.state.removed) | set(removed)), data.state.store_id, store_seq)
+    live = passages[:, 0] >= 0
+    return IndexLayout(data.path, manifest, articles, passages, state, None if live.all() else live)

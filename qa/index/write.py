@@ -6,7 +6,6 @@ killed write leaves the previous index as it was.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import numpy as np
 from ..chunking import Span, chunk
 from ..config import Config
 from ..embedding import Embedder
+from ..filelock import file_lock
 from ..text import terms
 from ..types import Article
 from .dense import _new_faiss_index, _train
@@ -123,12 +123,8 @@ def build_lock(index_dir: Path) -> Iterator[None]:
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with open(os.open(index_dir / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(index_dir / ".lock"):
+        yield
 
 
 def _publish(index_dir: Path, version: Path) -> None:
