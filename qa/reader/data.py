@@ -108,11 +108,13 @@ def load_squad(path: str | Path, refused_titles: frozenset[str]) -> list[tuple[s
     return articles
 
 
-def split(articles: list[tuple[str, str, list[Example]]], held_out_titles: Iterable[str], held_out_share: float, seed: int):
+def split(articles: list[tuple[str, str, list[Example]]], held_out_titles: Iterable[str], held_out_share: float, seed: int,
+          share_by_source: dict[str, float] | None = None):
     """Split articles (never questions of one article) into training and held-out sets.
 
     Titles in ``held_out_titles`` are held out; of the rest, ``held_out_share`` of each
-    source's articles, drawn with ``seed``.
+    source's articles (or its ``share_by_source``), drawn with ``seed``. One shuffle per
+    source whatever the shares, so changing one source's share leaves the others' split.
     """
     rng = random.Random(seed)
     fixed = {_norm_title(t) for t in held_out_titles}
@@ -123,7 +125,7 @@ def split(articles: list[tuple[str, str, list[Example]]], held_out_titles: Itera
     for source in sorted(by_source):
         arts = by_source[source]
         rng.shuffle(arts)
-        n = int(round(len(arts) * held_out_share))
+        n = int(round(len(arts) * (share_by_source or {}).get(source, held_out_share)))
         held += arts[:n]
         train += arts[n:]
     return train, held

@@ -97,7 +97,11 @@ def build_examples(args, refused):
     # the draw, so that the draw itself, and with it earlier runs' splits, stays the same.)
     kept_out = news_dev_titles()
     chosen = [a for a in chosen if a[0] not in kept_out]
-    return rd.split(chosen, HELD_OUT_SQUAD, args.held_out_share, args.seed)
+    # News articles held out in a larger share: the calibration needs answerable news
+    # questions of its own (runs before this argument held out the plain share).
+    news_share = getattr(args, "news_held_out_share", None)
+    shares = {"qamr-wikinews": news_share} if news_share is not None else None
+    return rd.split(chosen, HELD_OUT_SQUAD, args.held_out_share, args.seed, shares)
 
 
 NEWS_DEV = Path(__file__).resolve().parents[2] / "bench" / "news_dev.json"
@@ -204,6 +208,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=0.06)
     ap.add_argument("--held-out-share", type=float, default=0.04)
+    ap.add_argument("--news-held-out-share", type=float, default=0.5,
+                    help="share of the Wikinews articles held out (for the calibration's news questions)")
     ap.add_argument("--other-passage", type=float, default=0.15, help="share of answerable questions given an other-passage negative")
     ap.add_argument("--entity-swap", type=float, default=0.15, help="share given an entity-swap negative (when one applies)")
     ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
@@ -242,7 +248,7 @@ def main(argv=None) -> int:
     base = base_model_dir()
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train_arts, held_arts = build_examples(args, refused)
-    data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "other_passage", "entity_swap",
+    data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap",
                  "not_in_archive", "window_miss")  # fmt: skip
     cache = work / f"windows-{hashlib.sha1(json.dumps([vars(args)[k] for k in data_keys]).encode()).hexdigest()[:10]}.pkl"
     if cache.exists():
