@@ -44,19 +44,20 @@ def best_span(engine: qa.Engine, question: str, history=()) -> tuple[str, float]
     return reading.best_text, reading.probability
 
 
-def switches_linked(questions: list[dict]) -> int:
+def switches_linked(questions: list[dict], articles: list[dict]) -> int:
     """How many questions :func:`qa.conversation.understand` links to a previous turn about
     another article (a topic switch: none should be linked)."""
     from qa.conversation import Exchange, understand
 
+    texts = {a["id"]: a["text"] for a in articles}
     linked = 0
     for i, q in enumerate(questions):
         j = (i + 7) % len(questions)
         while questions[j]["article"] == q["article"]:
             j = (j + 1) % len(questions)
         previous = questions[j]
-        turn = Exchange(previous["question"], previous["answers"][0], previous["answers"][0])
-        linked += understand(q["question"], [turn]).follows is not None
+        turn = Exchange(previous["question"], previous["answers"][0], previous["answers"][0], previous["article"])
+        linked += understand(q["question"], [turn], texts.get).follows is not None
     return linked
 
 
@@ -110,7 +111,7 @@ def evaluate(engine: qa.Engine, dev: dict) -> dict:
         "ECE (best span, all questions)": expected_calibration_error([r["p_best"] for r in scored],
                                                                      [r["best_right"] for r in scored]),  # fmt: skip
         "right article in top 5": sum(r["article_in_top5"] for r in ans) / len(ans),
-        "topic switches wrongly linked": switches_linked(dev["questions"]) / len(dev["questions"]),
+        "topic switches wrongly linked": switches_linked(dev["questions"], dev["articles"]) / len(dev["questions"]),
         "reliability (answers given)": reliability(np.array([r["probability"] for r in given]),
                                                    np.array([r["right"] for r in given], dtype=float)),  # fmt: skip
         "rows": rows,

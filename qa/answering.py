@@ -96,7 +96,7 @@ class Answerer:
     def read(self, question: str, history: History = ()) -> Reading:
         """Retrieve, read the top windows in one batch and score the best span."""
         question = clean_query(question, MAX_QUESTION_CHARS)
-        understood = understand(question, history)
+        understood = understand(question, history, self._article_text)
         reader_question = understood.reader_question
         cands = self.retriever.candidates(reader_question, context=understood.context)
         reading = Reading(understood.shown, reader_question, cands)
@@ -245,7 +245,7 @@ class Answerer:
         """Who wrote / when published / which outlet: from the article's metadata, cited
         to its header. The article is the previous answer's on a follow-up, else the best
         retrieved article that has the field."""
-        turn = understand(question, history).follows
+        turn = understand(question, history, self._article_text).follows
         cands = self.retriever.candidates(question, context=turn.context if turn else "")
         passages = [self.retriever.to_passage(c) for c in cands[:5]]
         order = [self.data.articles[c.article]["id"] for c in cands]
@@ -272,6 +272,10 @@ class Answerer:
             return Answer(text=cite.quote, found=True, citations=[cite], passages=passages, confidence="high",
                           question=question, span=short, probability=0.99)  # fmt: skip
         return Answer(text=NOT_FOUND, found=False, citations=[], passages=passages, question=question)
+
+    def _article_text(self, article_id: str) -> str:
+        article = self._article(article_id)
+        return article.text if article is not None else ""
 
     def _article(self, article_id: str) -> Article | None:
         """The live version of the article (an update in place leaves the old one, removed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -405,11 +406,40 @@ def test_follow_ups_over_turns_ellipses_and_topic_switches():
     assert understand("Why did this happen then?", []).follows is None
 
 
+def test_a_thin_question_follows_up_when_the_previous_article_mentions_it():
+    from qa.conversation import Exchange, understand
+
+    prize = Exchange("Who won the Guardian First Book Award in 2002?", "Jonathan Safran Foer won it.", "Jonathan Safran Foer", "a1")
+    texts = {"a1": "Jonathan Safran Foer won the Guardian First Book Award, and its prize of £10,000."}.get
+    understood = understand("How much was the prize?", [prize], texts)
+    assert understood.follows == prize and "following up on: Who won the Guardian" in understood.shown
+    assert understand("How much was the prize?", [prize]).follows is None  # no article to look in: stands alone
+    assert understand("How much did the tickets cost?", [prize], texts).follows is None  # not in that article
+    # a question with a topic of its own stands alone even when the article mentions it
+    assert understand("How much was the prize for the Guardian award?", [prize], texts).follows is None
+
+
 def test_metrics_and_calibration_error():
     assert f1_score("the Tumen River bridge", "Tumen River bridge") == 1.0
     assert f1_score("", "") == 1.0 and f1_score("x", "") == 0.0
     assert expected_calibration_error([0.9, 0.9, 0.1, 0.1], [True, True, False, False]) == pytest.approx(0.1)
     assert expected_calibration_error([0.5, 0.5], [True, False]) == pytest.approx(0.0)
+
+
+def test_a_source_share_changes_only_that_sources_split():
+    articles = [(f"{source}-{i}", source, []) for source in ("news", "wiki") for i in range(20)]
+    _, plain = rd.split(list(articles), [], 0.1, 3)
+    _, more_news = rd.split(list(articles), [], 0.1, 3, {"news": 0.5})
+    assert {t for t, s, _ in more_news if s == "wiki"} == {t for t, s, _ in plain if s == "wiki"}
+    assert sum(s == "news" for _, s, _ in more_news) == 10 and sum(s == "news" for _, s, _ in plain) == 2
+
+
+def test_calibration_questions_are_spread_over_articles():
+    from qa.reader.calibrate import _spread
+
+    taken = _spread(random.Random(1), {"long": list(range(100)), "a": [1000, 1001], "b": [2000]}, 9)
+    assert len(taken) == len(set(taken)) == 9 and {1000, 1001, 2000} <= set(taken)
+    assert len(_spread(random.Random(1), {"a": [1], "b": [2]}, 5)) == 2
 
 
 def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
