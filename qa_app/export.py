@@ -25,6 +25,7 @@ class Reference:
     start: int
     end: int
     paragraph: int
+    """The story paragraph quoted, from 1; 0 for the article's header (a byline, a date)."""
     quote: str
     url: str | None = None
     """The article's web address (http/https only)."""
@@ -56,7 +57,7 @@ def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) 
                 author=article.author,
                 start=c.start,
                 end=c.end,
-                paragraph=paragraph_number(article.text, c.start, article.body_start),
+                paragraph=0 if c.end <= article.body_start else paragraph_number(article.text, c.start, article.body_start),
                 quote=c.quote,
                 url=safe_url(article.url) if article.url else None,
             )
@@ -75,7 +76,8 @@ def _md(text: str) -> str:
 
 def _reference_md(number: int, ref: Reference) -> str:
     details = [d for d in (format_date(ref.date), f"by {ref.author}" if ref.author else None) if d]
-    where = f"Article `{ref.article_id}`, paragraph {ref.paragraph}, characters {ref.start}–{ref.end}"
+    part = f"paragraph {ref.paragraph}" if ref.paragraph else "the header"
+    where = f"Article `{ref.article_id}`, {part}, characters {ref.start}–{ref.end}"
     title = f"{number}. *{_md(ref.title)}*" + (f", {', '.join(details)}" if details else "")
     link = f" <{ref.url}>" if ref.url else ""  # safe_url: no spaces or angle brackets in it
     return f"{title}. {where}.{link}\n   > {_md(ref.quote)}"

@@ -167,8 +167,11 @@ def paragraph_number(text: str, offset: int, floor: int = 0) -> int:
 
 
 def location_text(article: Article, start: int, end: int) -> str:
-    """Where a span sits: ``"paragraph 9 of 14 · characters 1,663–1,999"``."""
+    """Where a span sits: ``"paragraph 9 of 14 · characters 1,663–1,999"``, or ``"the
+    article's header · …"`` for a byline or date cited from the header."""
     floor = article.body_start
+    if end <= floor:
+        return f"the article's header · characters {start:,}–{end:,}"
     total = len(paragraph_spans(article.text, floor))
     return f"paragraph {paragraph_number(article.text, start, floor)} of {total} · characters {start:,}–{end:,}"
 
@@ -413,14 +416,35 @@ def plain_answer_text(message: str) -> str:
 # --- the article viewer ------------------------------------------------------------------
 
 
-def _paragraph_html(text: str, span: tuple[int, int], number: int, start: int, end: int) -> str:
+def _marked(text: str, span: tuple[int, int], start: int, end: int) -> str:
     ps, pe = span
     a, b = min(max(start, ps), pe), min(max(end, ps), pe)
     if a < b:
-        body = f"{html.escape(text[ps:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:pe])}"
-    else:
-        body = html.escape(text[ps:pe])
-    return f'<p class="qa-para"><span class="qa-pnum" aria-hidden="true">{number}</span>{body}</p>'
+        return f"{html.escape(text[ps:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:pe])}"
+    return html.escape(text[ps:pe])
+
+
+def _paragraph_html(text: str, span: tuple[int, int], number: int, start: int, end: int) -> str:
+    return f'<p class="qa-para"><span class="qa-pnum" aria-hidden="true">{number}</span>{_marked(text, span, start, end)}</p>'
+
+
+def _header_line_html(text: str, span: tuple[int, int], start: int, end: int) -> str:
+    return f'<p class="qa-para qa-head-line">{_marked(text, span, start, end)}</p>'
+
+
+_GLUED_BYLINE = re.compile(r"(?<=\S)By(?=[ \t]*[A-Z])")
+"""Where a scraped headline runs into its byline ("...vows stern actionsBy Son Ji-hyoung")."""
+
+
+def _header_lines(text: str, floor: int, start: int, end: int) -> list[tuple[int, int]]:
+    """The header lines (before the story's ``floor``) that overlap ``start:end``, a glued
+    headline and byline shown as two lines (the text itself is never changed)."""
+    lines = []
+    for a, b in paragraph_spans(text[:floor]):
+        if a < end and start < b:
+            m = _GLUED_BYLINE.search(text, a, b)
+            lines += [(a, m.start()), (m.start(), b)] if m else [(a, b)]
+    return [(a, b) for a, b in lines if a < end and start < b]
 
 
 def viewer_html(article: Article, start: int | None = None, end: int | None = None) -> str:
@@ -433,6 +457,9 @@ def viewer_html(article: Article, start: int | None = None, end: int | None = No
     has_span = hi > 0
     spans = paragraph_spans(text, article.body_start) or paragraph_spans(text)
     paragraphs = "".join(_paragraph_html(text, span, n, lo, hi) for n, span in enumerate(spans, 1))
+    if has_span and lo < article.body_start:  # a byline or date cited from the header: show that line
+        head = "".join(_header_line_html(text, span, lo, hi) for span in _header_lines(text, article.body_start, lo, hi))
+        paragraphs = f'<div class="qa-viewer-header-text" aria-label="From the article\'s header">{head}</div>{paragraphs}'
     meta = html.escape(byline(article))
     for label, value in (("Source", article.source), ("URL", article.url)):
         if value:

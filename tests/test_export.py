@@ -44,3 +44,13 @@ def test_turn_from_answer_looks_up_date_byline_and_paragraph() -> None:
     turn = turn_from_answer("Q?", answer, {"a1": article}.__getitem__)
     reference = Reference("a1", "Title", "2024-06-20", "Jane Doe", start, end, 3, "The quote.")
     assert turn == Turn("Q?", "The quote.", True, "low", (reference,))
+
+
+def test_a_byline_cited_from_the_header_is_exported_as_the_header() -> None:
+    text = "Talks endBy Jane Doe\nThe story."
+    article = Article("a1", "Talks end", text, author="Jane Doe", metadata={"body_start": text.index("The story.")})
+    start = text.index("Jane Doe")
+    answer = Answer("Written by Jane Doe.", True, [Citation("a1", "Talks end", start, start + 8, "Jane Doe")], [])
+    turn = turn_from_answer("Who wrote it?", answer, {"a1": article}.__getitem__)
+    assert turn.references[0].paragraph == 0
+    assert f"Article `a1`, the header, characters {start}–{start + 8}" in export_markdown([turn], WHEN)

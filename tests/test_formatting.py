@@ -205,6 +205,16 @@ def test_viewer_does_not_show_page_chrome_as_paragraph_one() -> None:
     assert "Most Popular" not in page and "date 2024-06-20" not in page
 
 
+def test_viewer_shows_a_header_citation_in_its_header_line_split_from_the_headline() -> None:
+    start = TEXT.index("Jane Doe")
+    page = viewer_html(ARTICLE, start, start + len("Jane Doe"))
+    assert "Highlighted: the article's header" in page and "paragraph 1 of" not in page
+    line = re.search(r'<p class="qa-para qa-head-line">(.*?)</p>', page)
+    assert line and line.group(1) == "By <mark>Jane Doe</mark>"  # the glued headline is its own line, not shown here
+    assert "Most Popular" not in page and page.count("<mark>") == 1
+    assert "qa-head-line" not in viewer_html(ARTICLE, START, END)  # a story quote: no header line
+
+
 def test_article_url_is_a_link_in_cards_and_viewer_only_for_http() -> None:
     web = dataclasses.replace(ARTICLE, url="https://www.example.com/2024/06/20/talks?x=1&y=2")
     link = 'href="https://www.example.com/2024/06/20/talks?x=1&amp;y=2" target="_blank" rel="noopener noreferrer nofollow"'
