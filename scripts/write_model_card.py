@@ -71,6 +71,16 @@ def main() -> int:
                 f"| SQuAD 2.0 F1 at the threshold | {cal['cv_squad2_f1']} (always declining: {cal['always_decline_f1']}) |",
                 f"| expected calibration error | {cal['cv_expected_calibration_error']} |",
                 *(f"| declined, {k} | {v:.1%} |" for k, v in cal["declined_share_by_kind"].items())]  # fmt: skip
+    if cal.get("by_group"):
+        groups = cal["by_group"]
+        kinds_seen = sorted({k for g in groups.values() for k in g["declined_share_by_kind"]})
+        figures += ["", "News (held-out Wikinews articles) and the other questions apart, at the same threshold:", "",
+                    "| questions | n | expected calibration error | SQuAD 2.0 F1 | " + " | ".join(f"declined, {k}" for k in kinds_seen) + " |",
+                    "|---|---|---|---|" + "---|" * len(kinds_seen)]  # fmt: skip
+        for name, g in groups.items():
+            cells = [f"{g['declined_share_by_kind'][k]:.1%}" if k in g["declined_share_by_kind"] else "–" for k in kinds_seen]
+            figures.append(f"| {name} | {g['questions']} | {g['cv_expected_calibration_error']} | {g['cv_squad2_f1']} | "
+                           + " | ".join(cells) + " |")  # fmt: skip
     if cal.get("reliability"):
         figures += ["", "Reliability (out of fold): of the best spans given each probability, the share right.", "",
                     "| probability | answers | mean probability | right |", "|---|---|---|---|"]  # fmt: skip
@@ -92,7 +102,8 @@ def main() -> int:
     template = (READER / "MODEL_CARD.template.md").read_text(encoding="utf-8")
     card = template.format(size_mb=f"{size_mb:.0f}", onnx_mb=f"{onnx_mb:.0f}", training=training, sources=sources,
                            kinds=kinds, figures="\n".join(figures), titles=listing, runs="\n".join(run_rows),
-                           command=command, held_share=f"{a['held_out_share']:.0%}")  # fmt: skip
+                           command=command, held_share=f"{a['held_out_share']:.0%}",
+                           news_share=f"{a.get('news_held_out_share', a['held_out_share']):.0%}")  # fmt: skip
     (READER / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     print(f"wrote {READER / 'MODEL_CARD.md'}")
     return 0
