@@ -11,9 +11,9 @@ a new question follows up on one of them and rewrites it for retrieval and readi
 * a question with no topic of its own ("What is the name?") or an ellipsis ("And in
   2003?", "What about the prize?") takes the previous turn's topic;
 * a question with a topic too thin to stand alone ("How much was the prize?": at most
-  :data:`THIN_TOPIC_TERMS` terms) follows up when the previous answer's article mentions
-  every one of them (the caller gives the article's text: ``article_text``); otherwise it
-  stands alone. Linking every short question had linked 13 of the news dev set's 149 topic
+  :data:`THIN_TOPIC_TERMS` terms) follows up when the previous turn or its answer's article
+  mentions every one of them (the caller gives the article's text: ``article_text``);
+  otherwise it stands alone. Linking every short question had linked 13 of the news dev set's 149 topic
   switches to win one of its 10 chats;
 * a question that names a subject the previous turns never mentioned is a clean break,
   pronoun or not.
@@ -118,7 +118,8 @@ def understand(question: str, history: History, article_text: Callable[[str], st
     """``question`` as the engine should read it after ``history`` (see the module).
 
     ``article_text`` gives an article's text by id (the previous answer's article, for a
-    question whose topic is too thin to stand alone); without it such a question stands alone."""
+    question whose topic is too thin to stand alone); without it only the previous turn's
+    own words are looked in."""
     previous = _last_answered(history)
     if previous is None or _names_new_subject(question, history):
         return Understood(question, question, question)
@@ -166,11 +167,13 @@ def _substitutable(short: str) -> bool:
 
 
 def _thin_topic_of(question: str, turn: Exchange, article_text: Callable[[str], str] | None) -> bool:
-    """Whether ``question``'s few topic terms are all in ``turn``'s article (or its words)."""
+    """Whether ``question``'s few topic terms are all in ``turn``'s words or its article's."""
     own = topic_terms(question)
-    if not own or len(own) > THIN_TOPIC_TERMS or article_text is None or not turn.article_id:
+    if not own or len(own) > THIN_TOPIC_TERMS:
         return False
-    known = set(terms(turn.context)) | set(terms(article_text(turn.article_id) or ""))
+    known = set(terms(turn.context))
+    if article_text is not None and turn.article_id:
+        known |= set(terms(article_text(turn.article_id) or ""))
     return all(t in known for t in own)
 
 

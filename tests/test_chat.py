@@ -137,7 +137,6 @@ def test_seed_question_is_answered_with_its_exact_quote(engine: qa.Engine) -> No
         assert f"<mark>{html.escape(' '.join(c.quote.split()))}</mark>" in reply
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the shipped reader: the year follow-up is declined (bench/eval_seeds.py)")
 def test_seed_follow_up_uses_the_conversation(engine: qa.Engine) -> None:
     handler = ChatHandler(EngineStore(Path("unused"), engine))
     first, turns = handler.respond(TREATY_QUESTION, [], {})

@@ -87,7 +87,6 @@ def test_odd_questions_never_crash(engine, question):
     assert 0.0 <= answer.probability <= 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the shipped reader: the year follow-up is declined (p 0.28)")
 def test_the_year_follow_up_uses_the_conversation(engine):
     first = engine.ask("What treaty did North Korea sign with the Soviet Union?")
     follow = engine.ask("In which year was it signed?", [("What treaty did North Korea sign with the Soviet Union?", first.text)])
@@ -95,7 +94,6 @@ def test_the_year_follow_up_uses_the_conversation(engine):
     assert "following up on" in follow.question
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the shipped reader: declined from a text history")
 def test_follow_up_uses_the_conversation(engine):
     first = engine.ask("Who is the Foreign Ministry spokesperson?")
     follow = engine.ask("What is his name?", [("Who is the Foreign Ministry spokesperson?", first.text)])

@@ -131,6 +131,10 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     present = [a for a in asked if a[0] not in absent]
     swaps = list(rd.entity_swap_negatives(present, 0.5, seed))
     questions: list[rd.Example] = []
+    missing: dict[str, dict[str, list]] = {g: defaultdict(list) for g in wanted}
+    for t, source, ex in asked:
+        if t in absent:
+            missing[_group(source)][t] += [e for e in ex if e.answerable]
     for group, n in wanted.items():
         mine = [a for a in present if _group(a[1]) == group]
         ans, real = defaultdict(list), defaultdict(list)
@@ -144,12 +148,19 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
             if _group(e.source) == group:
                 swapped[e.title].append(e)
         questions += _spread(rng, swapped, round(n * NEAR_MISS_SHARE))
-        missing = defaultdict(list)
-        for t, source, ex in asked:
-            if t in absent and _group(source) == group:
-                missing[t] += [e for e in ex if e.answerable]
-        questions += [rd.Example(e.id + "-na", e.title, e.source, e.question, "", None, "", "not_in_archive")
-                      for e in _spread(rng, missing, round(n * NOT_IN_ARCHIVE_SHARE))]  # fmt: skip
+    # Not in the archive: each group's share, a group without articles to leave out (a
+    # reader trained before news was held out has one news article) filled by the other.
+    wanted_missing = {g: round(n * NOT_IN_ARCHIVE_SHARE) for g, n in wanted.items()}
+    taken = {g: _spread(rng, missing[g], k) for g, k in wanted_missing.items()}
+    short = sum(wanted_missing.values()) - sum(map(len, taken.values()))
+    for g in wanted:
+        if short > 0:
+            used = {id(e) for e in taken[g]}
+            more = _spread(rng, {t: [e for e in v if id(e) not in used] for t, v in missing[g].items()}, short)
+            taken[g] += more
+            short -= len(more)
+    questions += [rd.Example(e.id + "-na", e.title, e.source, e.question, "", None, "", "not_in_archive")
+                  for g in wanted for e in taken[g]]  # fmt: skip
     return articles, questions
 
 
