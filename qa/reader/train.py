@@ -191,6 +191,13 @@ def summarize(rows) -> dict:
                          "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}  # fmt: skip
         else:
             out[kind] = {"n": len(rs), "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}
+    # Per source, answerable F1 with the decision off: two runs whose held-out splits differ
+    # in one source (news held out) compare on the others.
+    answerable = [r for r in rows if r["kind"] == "answerable"]
+    if answerable:
+        out["by_source"] = {s: {"n": len(v), "f1_if_answered": round(100 * float(np.mean(v)), 1)}
+                            for s in sorted({r["source"] for r in answerable})
+                            for v in [[r["f1"] for r in answerable if r["source"] == s]]}  # fmt: skip
     return out
 
 
