@@ -280,15 +280,13 @@ class Answerer:
     def _article(self, article_id: str) -> Article | None:
         """The live version of the article (an update in place leaves the old one, removed,
         before it), if the filters keep it; None otherwise."""
-        removed = self.data.removed
-        for i in range(len(self.data.articles) - 1, -1, -1):
-            if self.data.articles[i]["id"] != article_id or i in removed:
-                continue
-            allowed = self.retriever.allowed
-            if allowed is not None and not allowed[np.asarray(self.data.passages[:, 0]) == i].any():
-                return None
-            return self.data.article(i)
-        return None
+        i = self.data.article_number(article_id)
+        if i is None:
+            return None
+        allowed = self.retriever.allowed
+        if allowed is not None and not allowed[np.asarray(self.data.passages[:, 0]) == i].any():
+            return None
+        return self.data.article(i)
 
 
 def _confidence(probability: float) -> str:

@@ -80,7 +80,6 @@ class Engine:
         self.retriever = Retriever(data, embedder, self.config)
         self.answerer = Answerer(self.retriever, reader, self.config)
         self._live = data.live_articles()
-        self._ids = {data.articles[i]["id"]: i for i in self._live}
         # (ISO days only: a date stored as free text before dates were checked matches no filter)
         self._dates = np.array([iso_date(a.get("date")) or "" for a in data.articles], dtype=object)
         self._sources = np.array([a.get("source") or "" for a in data.articles], dtype=object)
@@ -146,10 +145,13 @@ class Engine:
     def article(self, article_id: str) -> Article:
         """The full article, its text exactly as indexed. Raises :class:`qa.errors.NotFoundError`
         (a ``KeyError``) if unknown or removed."""
+        number = self.data.article_number(article_id)
         try:
-            return self.data.article(self._ids[article_id])
-        except KeyError:
-            raise NotFoundError(f"no article with id {article_id!r}") from None
+            if number is not None:
+                return self.data.article(number)
+        except KeyError:  # its text gone: deleted since this engine was loaded (a replica)
+            pass
+        raise NotFoundError(f"no article with id {article_id!r}")
 
     def articles(self) -> list[Article]:
         """Every indexed article (removed ones aside), in index order."""

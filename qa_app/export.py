@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from qa import Answer, Article
 
-from .formatting import ArticleLookup, format_date, paragraph_number, safe_url
+from .formatting import ArticleLookup, format_date, in_header, paragraph_number, safe_url
 
 __all__ = ["Reference", "Turn", "export_markdown", "turn_from_answer"]
 
@@ -57,7 +57,7 @@ def turn_from_answer(question: str, answer: Answer, article_for: ArticleLookup) 
                 author=article.author,
                 start=c.start,
                 end=c.end,
-                paragraph=0 if c.end <= article.body_start else paragraph_number(article.text, c.start, article.body_start),
+                paragraph=0 if in_header(article, c.end) else paragraph_number(article.text, c.start, article.body_start),
                 quote=c.quote,
                 url=safe_url(article.url) if article.url else None,
             )

@@ -30,6 +30,7 @@ __all__ = [
     "delete_question_markdown",
     "byline",
     "format_date",
+    "in_header",
     "index_html",
     "inline",
     "location_text",
@@ -166,11 +167,17 @@ def paragraph_number(text: str, offset: int, floor: int = 0) -> int:
     return min(bisect.bisect_right(ends, offset), len(ends) - 1) + 1 if ends else 1
 
 
+def in_header(article: Article, end: int) -> bool:
+    """Whether a span ending at ``end`` lies in the article's header (a byline, a date),
+    before its first story paragraph."""
+    return end <= article.body_start
+
+
 def location_text(article: Article, start: int, end: int) -> str:
     """Where a span sits: ``"paragraph 9 of 14 · characters 1,663–1,999"``, or ``"the
     article's header · …"`` for a byline or date cited from the header."""
     floor = article.body_start
-    if end <= floor:
+    if in_header(article, end):
         return f"the article's header · characters {start:,}–{end:,}"
     total = len(paragraph_spans(article.text, floor))
     return f"paragraph {paragraph_number(article.text, start, floor)} of {total} · characters {start:,}–{end:,}"
@@ -441,9 +448,8 @@ def _header_lines(text: str, floor: int, start: int, end: int) -> list[tuple[int
     headline and byline shown as two lines (the text itself is never changed)."""
     lines = []
     for a, b in paragraph_spans(text[:floor]):
-        if a < end and start < b:
-            m = _GLUED_BYLINE.search(text, a, b)
-            lines += [(a, m.start()), (m.start(), b)] if m else [(a, b)]
+        m = _GLUED_BYLINE.search(text, a, b)
+        lines += [(a, m.start()), (m.start(), b)] if m else [(a, b)]
     return [(a, b) for a, b in lines if a < end and start < b]
 
 

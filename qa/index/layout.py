@@ -124,6 +124,15 @@ class IndexData(IndexLayout):
     dense: DenseSearch
     lexical: LexicalSearch
 
+    def article_number(self, article_id: str) -> int | None:
+        """The number of the live article with this id (after an update in place, the new
+        version's); None if there is none."""
+        return self._numbers.get(article_id)
+
+    @functools.cached_property
+    def _numbers(self) -> dict[str, int]:
+        return {self.articles[i]["id"]: i for i in self.live_articles()}
+
     def article(self, i: int) -> Article:
         meta = self.articles[i]
         return Article(

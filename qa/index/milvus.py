@@ -591,7 +591,6 @@ class MilvusIndex:
                     self._loaded_names.discard(name)
 
 
-
 @dataclass(frozen=True)
 class _Added:
     """What one insert wrote: the articles' metadata, their passage spans (article numbers

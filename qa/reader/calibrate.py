@@ -208,21 +208,24 @@ def reliability(p: np.ndarray, right: np.ndarray, bins: int = 10) -> list[dict]:
     return rows
 
 
+def decision_figures(p: np.ndarray, rows: list[dict], threshold: float) -> dict:
+    """Out-of-fold calibration error, SQuAD 2.0 F1 and share declined by kind of ``rows``."""
+    y = [r["right"] for r in rows]
+    kinds = dict.fromkeys(r["kind"] for r in rows)
+    return {
+        "cv_expected_calibration_error": round(expected_calibration_error(p.tolist(), y), 4),
+        "cv_squad2_f1": round(100 * squad_f1(p, rows, threshold), 1),
+        "declined_share_by_kind": {k: round(float(np.mean([pi < threshold for pi, r in zip(p, rows) if r["kind"] == k])), 3)
+                                   for k in kinds},  # fmt: skip
+    }
+
+
 def by_group(p: np.ndarray, rows: list[dict], threshold: float) -> dict:
-    """The out-of-fold figures of news and of the other questions apart."""
+    """:func:`decision_figures` of news and of the other questions apart."""
     out = {}
     for group in sorted({_group(r["source"]) for r in rows}):
         idx = [i for i, r in enumerate(rows) if _group(r["source"]) == group]
-        mine = [rows[i] for i in idx]
-        pg, yg = p[idx], np.array([r["right"] for r in mine], dtype=int)
-        kinds = sorted({r["kind"] for r in mine})
-        out[group] = {
-            "questions": len(idx),
-            "cv_expected_calibration_error": round(expected_calibration_error(pg.tolist(), yg.tolist()), 4),
-            "cv_squad2_f1": round(100 * squad_f1(pg, mine, threshold), 1),
-            "declined_share_by_kind": {k: round(float(np.mean([pi < threshold for pi, r in zip(pg, mine) if r["kind"] == k])), 3)
-                                       for k in kinds},  # fmt: skip
-        }
+        out[group] = {"questions": len(idx), **decision_figures(p[idx], [rows[i] for i in idx], threshold)}
     return out
 
 
@@ -266,15 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     threshold = float(max(grid, key=lambda t: (squad_f1(p_cv, rows, t), -abs(t - 0.5))))
     w, b = fit(x, y)
 
-    kinds = Counter(r["kind"] for r in rows)
-    declined = {k: round(float(np.mean([p < threshold for p, r in zip(p_cv, rows) if r["kind"] == k])), 3) for k in kinds}
     figures = {
-        "questions": dict(kinds),
+        "questions": dict(Counter(r["kind"] for r in rows)),
         "articles": len(articles),
-        "cv_expected_calibration_error": round(expected_calibration_error(p_cv.tolist(), y.tolist()), 4),
-        "cv_squad2_f1": round(100 * squad_f1(p_cv, rows, threshold), 1),
+        **decision_figures(p_cv, rows, threshold),
         "always_decline_f1": round(100 * float(np.mean([not r["answerable"] for r in rows])), 1),
-        "declined_share_by_kind": declined,
         "right_if_answered": round(float(y.mean()), 3),
         "answerable_right_when_answered": round(float(np.mean([r["right"] for p, r in zip(p_cv, rows)
                                                                if r["answerable"] and p >= threshold] or [0])), 3),  # fmt: skip

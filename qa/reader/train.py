@@ -193,11 +193,13 @@ def summarize(rows) -> dict:
             out[kind] = {"n": len(rs), "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}
     # Per source, answerable F1 with the decision off: two runs whose held-out splits differ
     # in one source (news held out) compare on the others.
-    answerable = [r for r in rows if r["kind"] == "answerable"]
-    if answerable:
+    f1_by_source = defaultdict(list)
+    for r in rows:
+        if r["kind"] == "answerable":
+            f1_by_source[r["source"]].append(r["f1"])
+    if f1_by_source:
         out["by_source"] = {s: {"n": len(v), "f1_if_answered": round(100 * float(np.mean(v)), 1)}
-                            for s in sorted({r["source"] for r in answerable})
-                            for v in [[r["f1"] for r in answerable if r["source"] == s]]}  # fmt: skip
+                            for s, v in sorted(f1_by_source.items())}  # fmt: skip
     return out
 
 
