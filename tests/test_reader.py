@@ -270,6 +270,25 @@ def test_training_refuses_squad_dev_articles(tmp_path):
     assert title == "Tumen_River" and [e.answerable for e in examples] == [True, False]
 
 
+def test_every_gold_answer_is_kept_for_judging(tmp_path):
+    # QAMR and SQuAD list several annotators' answers: the first is trained on, any counts as right.
+    ctx = "The bridge over the Tumen River was built in 1959. It carries trains."
+    path = tmp_path / "multi.json"
+    path.write_text(json.dumps({"data": [{"title": "T", "paragraphs": [{"context": ctx, "qas": [
+        {"id": "q1", "question": "What does it carry?", "answers": [{"text": "trains", "answer_start": 62},
+                                                                    {"text": "It carries trains", "answer_start": 51},
+                                                                    {"text": "trains", "answer_start": 62}]},
+    ]}]}]}))  # fmt: skip
+    (_, _, (e,)), = rd.load_squad(path, frozenset())
+    assert e.answer_text == "trains" and e.golds == ("trains", "It carries trains")
+    from qa.reader.metrics import f1_score, max_over
+
+    assert f1_score("It carries trains", e.answer_text) == 0.5 and max_over(f1_score, "It carries trains", e.golds) == 1.0
+    cut = rd._cut(e, 40, len(ctx), e.kind)
+    assert cut.golds == e.golds and cut.context[cut.answer_start :].startswith("trains")
+    assert rd._cut(e, 0, 20, "window_miss").golds == ()
+
+
 def test_made_up_unanswerable_questions_lack_their_answer(tmp_path):
     articles = rd.load_squad(SHARED / "squad2-train-sample.json", frozenset()) if SHARED.exists() else None
     if articles is None:

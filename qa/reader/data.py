@@ -66,10 +66,18 @@ class Example:
     answer_start: int | None
     answer_text: str
     kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "not_in_archive", "window_miss"
+    other_answers: tuple[str, ...] = ()
+    """Further gold answers to the same question (QAMR's and SQuAD's other annotators):
+    trained on is ``answer_text``, judged against is any of :attr:`golds`."""
 
     @property
     def answerable(self) -> bool:
         return self.answer_start is not None
+
+    @property
+    def golds(self) -> tuple[str, ...]:
+        """Every gold answer, the trained one first (``()`` when unanswerable)."""
+        return (self.answer_text, *self.other_answers) if self.answerable else ()
 
 
 def _norm_title(title: str) -> str:
@@ -103,7 +111,8 @@ def load_squad(path: str | Path, refused_titles: frozenset[str]) -> list[tuple[s
                     examples.append(Example(q["id"], title, source, q["question"], ctx, None, "", "unanswerable"))
                 else:
                     a = q["answers"][0]  # the writer's own span comes first (QAMR has several)
-                    examples.append(Example(q["id"], title, source, q["question"], ctx, a["answer_start"], a["text"], "answerable"))
+                    others = tuple(dict.fromkeys(o["text"] for o in q["answers"][1:] if o["text"] != a["text"]))
+                    examples.append(Example(q["id"], title, source, q["question"], ctx, a["answer_start"], a["text"], "answerable", others))
         articles.append((title, source, examples))
     return articles
 
@@ -330,4 +339,5 @@ def engine_windows(examples: list[Example], embedder, limit: int, miss_share: fl
 def _cut(e: Example, start: int, end: int, kind: str) -> Example:
     answerable = kind == "answerable" or (kind == e.kind and e.answerable)
     return Example(e.id if kind == e.kind else e.id + "-wm", e.title, e.source, e.question, e.context[start:end],
-                   e.answer_start - start if answerable else None, e.answer_text if answerable else "", kind)  # fmt: skip
+                   e.answer_start - start if answerable else None, e.answer_text if answerable else "", kind,
+                   e.other_answers if answerable else ())  # fmt: skip
