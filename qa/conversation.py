@@ -97,6 +97,8 @@ _PRONOUN = re.compile(r"\b(he|she|him|it|they|them|his|her|its|their)\b", re.I)
 _POSSESSIVES = frozenset(("his", "her", "its", "their"))
 _PERSONAL = frozenset(("he", "she", "him", "his", "her"))
 _ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
+_WHO_IS = re.compile(r"^\s*who\s+(?:is|was)\s+(?P<subject>(?:the|a|an)\s+[^?]{3,80}?)\s*\??\s*$", re.I)
+"""A "who is the ...?" question: its subject is the person a later he/she/his/her means."""
 # "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
 _AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
 _NUMERIC = re.compile(r"\d[\W\d]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
@@ -210,13 +212,17 @@ def _resolve(question: str, turn: Exchange, person: Exchange | None = None) -> s
     """The question with its first pronoun read as the previous short answer ("What is his
     title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"), or a
     personal pronoun as ``person``'s, the last "who" answer. A date or number is never read
-    into a pronoun, nor is a long answer."""
+    into a pronoun, nor is a long answer. Without a short answer (a history of plain
+    texts), a personal pronoun after "Who is the X?" is read as "the X"."""
     m = _PRONOUN.search(question)
     if not m:
         return question
     word = m.group(1).lower()
     short = person.short if person is not None and word in _PERSONAL else turn.short
     if not _substitutable(short):
-        return question
+        subject = _WHO_IS.match(turn.question) if word in _PERSONAL else None
+        if subject is None:
+            return question
+        short = subject.group("subject")
     possessive = word in _POSSESSIVES and not (word == "her" and _AFTER_OBJECT_HER.match(question, m.end()))
     return question[: m.start()] + short + ("'s" if possessive else "") + question[m.end() :]
