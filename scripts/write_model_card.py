@@ -4,7 +4,8 @@
 
 The numbers come from ``qa/reader/model/reader.json`` (what ``qa.reader.train`` did) and
 ``calibration.json`` (what ``qa.reader.calibrate`` measured); ``--figures`` adds a
-Markdown file of public figures (``bench/eval_squad.py``'s output).
+Markdown file of public figures (``qa/reader/public_figures.md``: the bench/eval_* results
+of the shipped reader, written by hand when it changes).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ LICENCES = {
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--figures", type=Path, help="Markdown with the public figures")
+    ap.add_argument("--figures", type=Path, default=READER / "public_figures.md",
+                    help="Markdown with the public figures (default: qa/reader/public_figures.md)")
     args = ap.parse_args()
     record = json.loads((READER / "model" / "reader.json").read_text(encoding="utf-8"))
     cal = json.loads((READER / "model" / "calibration.json").read_text(encoding="utf-8"))

@@ -63,14 +63,21 @@ SEED_FACTS = [
 ]
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
-SEED_MISSES: dict[str, str] = {}
-"""Seed questions the shipped reader gets wrong (bench/eval_seeds.py): tests mark them
-``xfail(strict=True)``, so a fix shows and a regression elsewhere fails."""
+SEED_WRONG: dict[str, str] = {
+    "What treaty did North Korea sign with the Soviet Union?": "answers 'automatic military engagement clause' (a clause of the treaty)",
+    "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
+}
+"""Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
+SEED_DECLINED: dict[str, str] = {}
+"""Seed questions the shipped reader declines."""
+SEED_MISSES = SEED_WRONG | SEED_DECLINED
+"""Tests mark the known misses ``xfail(strict=True)``, so a fix shows and a regression
+elsewhere fails; a test that needs only an answer (not the right one) marks the declines."""
 
 
-def known_misses(questions: list[str]) -> list:
-    """``questions`` as pytest params, those in :data:`SEED_MISSES` marked as known misses."""
-    return [pytest.param(q, marks=pytest.mark.xfail(strict=True, reason=SEED_MISSES[q])) if q in SEED_MISSES else q
+def known_misses(questions: list[str], misses: dict[str, str] = SEED_MISSES) -> list:
+    """``questions`` as pytest params, those in ``misses`` marked as known misses."""
+    return [pytest.param(q, marks=pytest.mark.xfail(strict=True, reason=misses[q])) if q in misses else q
             for q in questions]  # fmt: skip
 
 

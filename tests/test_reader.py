@@ -15,7 +15,7 @@ from qa.reader import MODEL_DIR, Reader, ReaderModelError
 from qa.reader import data as rd
 from qa.reader.metrics import expected_calibration_error, f1_score
 from qa.reader.train import BASE_SHA256, BaseModelError, check_base_weights
-from tests.support import SEED_FACTS, SEED_FOLLOW_UPS, SEED_MISSES, known_misses
+from tests.support import SEED_DECLINED, SEED_FACTS, SEED_FOLLOW_UPS, SEED_MISSES, known_misses
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ROOT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -85,6 +85,11 @@ def test_follow_up_pronouns_read_as_the_previous_short_answer(engine):
     history = [("Who is the Foreign Ministry spokesperson?", previous)]
     assert understand("What is his title?", history).reader_question == "What is Lim Soo-suk's title?"
     assert understand("Where did he speak?", history).reader_question == "Where did Lim Soo-suk speak?"
+    # A plain-text history without the short answer: the person is the one the question asked about.
+    plain = [("Who is the Foreign Ministry spokesperson?", "Lim Soo-suk, spokesperson of the Foreign Ministry, said.")]
+    assert understand("What is his name?", plain).reader_question == "What is the Foreign Ministry spokesperson's name?"
+    assert understand("When did he buy it?", [("Who was a spokesperson?", "Lim.")]).reader_question == "When did a spokesperson buy it?"
+    assert understand("What is its name?", plain).reader_question == "What is its name?"  # not a person
     reading = engine.answerer.read("What is his title?", history)
     assert reading.reader_question == reading.question == "What is Lim Soo-suk's title?"  # shown with the entity
 
@@ -114,7 +119,7 @@ def test_span_offsets_exact_on_a_sample_of_answers(engine):
     assert found >= 7
 
 
-@pytest.mark.parametrize("question", known_misses([q for q, _ in SEED_FACTS[:6]]))
+@pytest.mark.parametrize("question", known_misses([q for q, _ in SEED_FACTS[:6]], SEED_DECLINED))
 def test_the_cited_passage_comes_first(engine, question):
     """One criterion ranks the passages read and picks the short answer: the first
     passage shown is the one the answer is cited from."""
