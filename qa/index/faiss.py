@@ -1,6 +1,6 @@
-"""The embedded backend: an index folder holding FAISS, BM25 and the texts, memory-mapped
-by every process that reads it (the layout: :mod:`qa.index`; reading it:
-:mod:`~qa.index.layout`; builds and segments: :mod:`~qa.index.write`)."""
+"""The embedded backend: an index folder holding FAISS and BM25, memory-mapped by every
+process that reads it, and the texts, read on demand. The layout: :mod:`qa.index`;
+reading it: :mod:`~qa.index.layout`; builds and segments: :mod:`~qa.index.write`."""
 
 from __future__ import annotations
 

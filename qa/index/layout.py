@@ -21,7 +21,7 @@ from ..types import Article
 from .interface import DenseSearch, LexicalSearch, TextLookup
 from .dense import DenseIndex, _read_faiss, _set_search_params
 from .lexical import Lexical, LexicalIndex, _SegmentLexical
-from .texts import TextStore, Texts
+from .texts import TextStore, Texts, open_bytes
 
 
 _T = TypeVar("_T")
@@ -327,7 +327,7 @@ def read_index(index_dir: Path, config: Config | None = None, layout: IndexLayou
     except (OSError, ValueError) as e:
         raise corrupt("text_offsets.npy", f"unreadable ({e})") from e
     try:
-        data = np.memmap(version / "texts.bin", dtype=np.uint8, mode="r") if offsets[-1] else np.zeros(0, np.uint8)
+        data = open_bytes(version / "texts.bin") if offsets[-1] else np.zeros(0, np.uint8)
         texts = TextStore(data, offsets)
     except (OSError, ValueError) as e:
         raise corrupt("texts.bin", f"unreadable ({e})") from e
