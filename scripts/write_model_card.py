@@ -100,7 +100,7 @@ def main() -> int:
         run_rows.append(f"| {r['run']} | {r['data']} | {r['steps']:,} × {r['batch']} = {r['steps'] * r['batch']:,} | "
                         f"{r['minutes']} | {r['machine']} | {r['held_out']} | {'yes' if r.get('shipped') else 'no'} |")  # fmt: skip
     command = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in a.items()
-                       if k in ("max_minutes", "eval_limit") and v)  # fmt: skip
+                       if k in ("max_minutes", "eval_limit", "news_held_out_share") and v)  # fmt: skip
     template = (READER / "MODEL_CARD.template.md").read_text(encoding="utf-8")
     card = template.format(size_mb=f"{size_mb:.0f}", onnx_mb=f"{onnx_mb:.0f}", training=training, sources=sources,
                            kinds=kinds, figures="\n".join(figures), titles=listing, runs="\n".join(run_rows),
