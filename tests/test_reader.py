@@ -13,7 +13,7 @@ import qa
 from qa.answering import NOT_FOUND
 from qa.reader import MODEL_DIR, Reader, ReaderModelError
 from qa.reader import data as rd
-from qa.reader.metrics import expected_calibration_error, f1_score
+from qa.reader.metrics import expected_calibration_error, f1_score, max_over
 from qa.reader.train import BASE_SHA256, BaseModelError, check_base_weights
 from tests.support import SEED_DECLINED, SEED_FACTS, SEED_FOLLOW_UPS, SEED_MISSES, known_misses
 
@@ -59,7 +59,7 @@ def test_declines_questions_about_absent_facts(engine, question):
 
 
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="known miss of the shipped reader: the follow-up is declined (bench/eval_seeds.py)"
+    strict=True, reason="known miss of the shipped reader (tests/support.SEED_MISSES, bench/eval_seeds.py)"
 )
 
 
@@ -286,8 +286,6 @@ def test_every_gold_answer_is_kept_for_judging(tmp_path):
     ]}]}]}))  # fmt: skip
     (_, _, (e,)), = rd.load_squad(path, frozenset())
     assert e.answer_text == "trains" and e.golds == ("trains", "It carries trains")
-    from qa.reader.metrics import f1_score, max_over
-
     assert f1_score("It carries trains", e.answer_text) == 0.5 and max_over(f1_score, "It carries trains", e.golds) == 1.0
     cut = rd._cut(e, 40, len(ctx), e.kind)
     assert cut.golds == e.golds and cut.context[cut.answer_start :].startswith("trains")
