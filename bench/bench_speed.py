@@ -522,7 +522,7 @@ NOTES = """\
   `search()` is the reader-off figure of the same run. The IVF rows are the same engine with the index `faiss_index="auto"` builds past
   `ivf_threshold` (200,000 passages by default; IVF-PQ past 5M) and the HNSW row with
   `faiss_index="hnsw"`, each trained on the same vectors (the default below the threshold
-  is the exact flat index, the first row). Baselines on the same
+  is the flat index, exhaustive over float16 copies of the vectors, the first row). Baselines on the same
   vectors and terms, each including its query embedding or tokenisation: exact FAISS
   `IndexFlatIP`, plain BM25 as bm25s computes it (a score for every passage, then top-k), our
   lexical side alone (only the query terms' posting lists), and `vectors @ q` in numpy.

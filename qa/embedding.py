@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from .config import DEFAULT_MODEL
+from .tokenizing import encode_many
 
 __all__ = ["Embedder", "load_model"]
 
-PARALLEL_TOKENIZING_FROM = 2048
-"""Texts in one call from which tokenizing runs in parallel (index builds); fewer (a
-question, a query's candidate sentences) are tokenized on the calling thread."""
 _WORDLLAMA_WEIGHTS = "l2_supercat_256.safetensors"
 _WORDLLAMA_TOKENIZER = "l2_supercat_tokenizer_config.json"
 _SMALL_TOKENS = 8192
@@ -179,14 +177,6 @@ class Embedder:
 
     def _encode_static(self, texts: list[str], *, progress: bool, batch_size: int = 4096) -> np.ndarray:
         tokenizer, weights = self._static
-        if len(texts) < PARALLEL_TOKENIZING_FROM:
-            # A query's few hundred sentences, one by one: tokenizers' parallel batches run on
-            # a thread pool whose threads keep what they allocated (+57 MB resident over 1,000
-            # searches at 100k passages, bench/RESULTS.md), for no measurable gain at this size.
-            def encode(batch, add_special_tokens):
-                return [tokenizer.encode(t, add_special_tokens=add_special_tokens) for t in batch]
-        else:
-            encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)  # same ids, no offsets
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         starts = range(0, len(texts), batch_size)
         if progress:
@@ -194,7 +184,7 @@ class Embedder:
 
             starts = tqdm(starts, desc="Embedding", unit="batch")
         for b in starts:
-            ids = [e.ids for e in encode(texts[b : b + batch_size], add_special_tokens=False)]
+            ids = [e.ids for e in encode_many(tokenizer, texts[b : b + batch_size], add_special_tokens=False, offsets=False)]
             lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
             flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
             out[b : b + len(ids)] = _token_sums(weights, flat, lengths)

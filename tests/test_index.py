@@ -160,3 +160,38 @@ def test_approximate_index_types_on_a_small_corpus(tmp_path, kind):
     assert info.faiss_index.lower().startswith(kind[:3])
     assert "PQ" not in info.faiss_index  # too few vectors to train product quantisation
     assert "Lim Soo-suk" in qa.load_engine(tmp_path / kind).ask("Who is the Foreign Ministry spokesperson?").text
+
+
+def test_flat_vectors_are_float16_and_mapped_from_the_file(seed_index):
+    import faiss
+
+    engine = qa.load_engine(seed_index)
+    base = engine.data.dense.base
+    assert isinstance(base, faiss.IndexScalarQuantizer) and base.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    # Mapped in place, not copied: the file shows in the process's memory maps.
+    dense_files = {str(p.resolve()) for p in seed_index.glob("v-*/dense.faiss")}
+    maps = Path("/proc/self/maps").read_text()
+    assert any(f in maps for f in dense_files)
+    hit = engine.search("Who is the Foreign Ministry spokesperson?", 1)[0]
+    assert "spokesperson" in hit.text
+
+
+def test_an_earlier_float32_flat_index_still_loads(tmp_path):
+    import faiss
+
+    qa.build_index(SEEDS, tmp_path / "index")
+    version = next((tmp_path / "index").glob("v-*"))
+    new = qa.load_engine(tmp_path / "index")
+    vectors = new.data.dense.base.reconstruct_n(0, new.data.dense.ntotal)
+    question = "Who is the Foreign Ministry spokesperson?"
+    expected = [p.text for p in new.search(question, 3)]
+    del new
+    flat = faiss.IndexFlatIP(vectors.shape[1])  # what builds wrote before float16
+    flat.add(vectors)
+    faiss.write_index(flat, str(version / "dense.faiss"))
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["files"]["dense.faiss"] = (version / "dense.faiss").stat().st_size
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    old = qa.load_engine(tmp_path / "index")
+    assert isinstance(old.data.dense.base, faiss.IndexFlatIP)
+    assert [p.text for p in old.search(question, 3)] == expected

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..tokenizing import encode_many
+
 __all__ = ["SpanScore", "Forward", "encode", "load_tokenizer", "cut_questions", "decode", "collate", "predict", "torch_forward"]
 
 MAX_ANSWER_TOKENS = 30
@@ -50,7 +52,7 @@ def encode(tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len
     questions = cut_questions(tokenizer, questions, min(MAX_QUESTION_TOKENS, max_len - stride - 3 - 8))
     tokenizer.enable_truncation(max_len, stride=stride, strategy="only_second")
     out: dict[str, list] = {"input_ids": [], "token_type_ids": [], "offset_mapping": [], "overflow_to_sample_mapping": []}
-    for pair, first in enumerate(tokenizer.encode_batch(list(zip(questions, contexts)))):
+    for pair, first in enumerate(encode_many(tokenizer, list(zip(questions, contexts)))):
         for enc in [first, *first.overflowing]:
             out["input_ids"].append(enc.ids)
             out["token_type_ids"].append(enc.type_ids)
@@ -74,7 +76,7 @@ def cut_questions(tokenizer, questions: Sequence[str], max_tokens: int) -> list[
         raise ValueError(f"window too small for a question: {max_tokens} tokens left")
     questions = [q[:4000] for q in questions]  # far more than max_tokens tokens; bounds the work
     tokenizer.no_truncation()
-    encs = tokenizer.encode_batch(questions, add_special_tokens=False)
+    encs = encode_many(tokenizer, questions, add_special_tokens=False)
     return [q if len(e.offsets) <= max_tokens else q[: e.offsets[max_tokens - 1][1]] for q, e in zip(questions, encs)]
 
 
