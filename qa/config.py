@@ -44,8 +44,11 @@ class Config:
     # Answering (the reader's answer / no-answer threshold lives in its calibration.json).
     reader_passages: int = 3
     """How many top passages the reader reads (its time grows with each)."""
-    reader_window_chars: int = 500
-    """A longer passage is read only around its sentence most like the question."""
+    reader_window_chars: int = 800
+    """A longer passage is read only around its sentence most like the question. 800 (with
+    3 passages) read the right span for 57.5% of held-out training questions asked through
+    the engine, against 53.7% at 500, for ~1.7x the reader's time (4 x 650: 58.0%; 5 x 800:
+    60.0% at 2.6x, past the latency goal)."""
     max_answer_chars: int = 400
     """Longest supporting extract shown with the short answer."""
 

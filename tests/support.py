@@ -64,11 +64,13 @@ SEED_FACTS = [
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
 SEED_WRONG: dict[str, str] = {
-    "What treaty did North Korea sign with the Soviet Union?": "answers 'automatic military engagement clause' (a clause of the treaty)",
-    "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
+    "Where did Kim and Putin tour the garden?": "answers 'Pyongyang in an Aurus' (the city, not the guest house)",
 }
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
-SEED_DECLINED: dict[str, str] = {}
+SEED_DECLINED: dict[str, str] = {
+    "Where did the briefing take place?": "declined: the best span read is 'Seoul' ('the Foreign Ministry in Seoul, "
+                                          "said in a briefing'), not 'Government Complex Seoul', under the threshold",
+}
 """Seed questions the shipped reader declines."""
 SEED_MISSES = SEED_WRONG | SEED_DECLINED
 """Tests mark the known misses ``xfail(strict=True)``, so a fix shows and a regression

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Config
 from . import data as rd
 from . import sha256
 from .export import export_onnx, quantize_onnx
@@ -211,7 +212,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--stride", type=int, default=48)
-    ap.add_argument("--window-chars", type=int, default=500, help="what the engine reads of a passage (Config.reader_window_chars)")
+    ap.add_argument("--window-chars", type=int, default=Config.reader_window_chars,
+                    help="what the engine reads of a passage (Config.reader_window_chars)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--epochs", type=float, default=1.0)
