@@ -310,6 +310,24 @@ def test_made_up_unanswerable_questions_lack_their_answer(tmp_path):
         assert e.context == original.context and e.question != original.question and not e.answerable
 
 
+def test_near_misses_turn_a_word_or_negate_the_question():
+    context = "Lim Soo-suk was the first spokesperson to speak. He spoke at the largest briefing room in Seoul."
+    turned = [_example("a", "Who was the first spokesperson to speak?", context, "Lim Soo-suk")]
+    out = list(rd.near_miss_negatives([("T", "src", turned)], 1.0, seed=1))
+    assert [(e.kind, e.question, e.answerable) for e in out] == [("antonym", "Who was the last spokesperson to speak?", False)]
+    # A word whose opposite the passage uses is not turned ("largest" / "smallest" here).
+    both = context + " The smallest room was empty."
+    kept = [_example("b", "Where is the largest briefing room?", both, "Seoul")]
+    assert all(e.kind != "antonym" for e in rd.near_miss_negatives([("T", "src", kept)], 1.0, seed=1))
+    # With no word to turn, a question may be negated, never near a negation of the passage.
+    plain = [_example(f"c{i}", "Where did Lim Soo-suk speak?", context, "Seoul") for i in range(40)]
+    negated = list(rd.near_miss_negatives([("T", "src", plain)], 1.0, seed=1))
+    assert negated and {e.question for e in negated} == {"Where didn't Lim Soo-suk speak?"}
+    assert 0 < len(negated) < 40 and all(e.kind == "negation" and not e.answerable for e in negated)
+    denied = context.replace("He spoke", "He never spoke")
+    assert not list(rd.near_miss_negatives([("T", "src", [_example("d", "Where did Lim Soo-suk speak?", denied, "Seoul")])], 1.0, seed=1))
+
+
 def _example(id, question, context, answer=None, title="T", kind=None):
     start = None if answer is None else context.index(answer)
     return rd.Example(id, title, "src", question, context, start, answer or "", kind or ("answerable" if answer else "unanswerable"))

@@ -10,6 +10,10 @@ training files hold only 348 real ones:
 - ``entity_swap``: a name, number or year of the question that the passage mentions is
   swapped for one it does not mention ("When did Madonna start ..." against Beyoncé's
   passage). This imitates SQuAD 2.0's adversarial unanswerable questions.
+- ``antonym`` / ``negation``: SQuAD 2.0's two other common adversarial kinds, made from an
+  answerable question: a word turned into its opposite that the passage never uses
+  ("the largest" -> "the smallest"), or, failing that, the question negated ("Who was the
+  first ...?" -> "Who wasn't the first ...?") where no negation is near the answer.
 - ``not_in_archive``: the question against the passage of *another* article most like it
   (by the engine's own embedder and word overlap): what a news user's unanswerable
   question usually is, a question whose article the archive does not hold.
@@ -65,7 +69,7 @@ class Example:
     context: str
     answer_start: int | None
     answer_text: str
-    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "not_in_archive", "window_miss"
+    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "antonym", "negation", "not_in_archive", "window_miss"
     other_answers: tuple[str, ...] = ()
     """Further gold answers to the same question (QAMR's and SQuAD's other annotators):
     trained on is ``answer_text``, judged against is any of :attr:`golds`."""
@@ -205,6 +209,66 @@ def entity_swap_negatives(articles, per_question: float, seed: int) -> Iterator[
                 continue
             question = e.question[: m.start()] + new + e.question[m.end() :]
             yield Example(e.id + "-es", title, source, question, e.context, None, "", "entity_swap")
+
+
+_OPPOSITES = (
+    "first last", "largest smallest", "biggest smallest", "most least", "highest lowest", "longest shortest",
+    "oldest youngest", "earliest latest", "best worst", "before after", "increase decrease", "increased decreased",
+    "won lost", "win lose", "north south", "northern southern", "east west", "eastern western", "maximum minimum",
+    "above below", "larger smaller", "higher lower", "older younger", "more fewer", "began ended", "rise fall",
+    "rose fell", "success failure", "successful unsuccessful", "legal illegal", "male female", "men women",
+    "upper lower", "inside outside", "internal external", "public private", "same different", "earlier later",
+    "opened closed", "accepted rejected", "supported opposed", "positive negative", "strongest weakest",
+    "richest poorest", "hottest coldest", "fastest slowest", "heaviest lightest", "deepest shallowest", "top bottom",
+    "imports exports", "bought sold", "buy sell", "born died", "birth death", "majority minority", "ancient modern",
+    "domestic foreign", "rural urban", "winter summer", "wettest driest", "minimum maximum",
+)  # fmt: skip
+"""Word pairs for the ``antonym`` kind (superlatives and directions, not "long" or "old":
+"How long ...?" turned into "How short ...?" is no question)."""
+_OPPOSITE = {}
+for _pair in _OPPOSITES:
+    _a, _b = _pair.split()
+    _OPPOSITE.setdefault(_a, _b)
+    _OPPOSITE.setdefault(_b, _a)
+_AUXILIARY = re.compile(r"^\s*(?:what|who|whom|whose|which|when|where|why|how)\b(?:\s+[\w'-]+){0,3}?\s+"
+                        r"(?P<aux>is|was|are|were|did|does|do|can|could|has|have|had|will|would|should)\b", re.I)  # fmt: skip
+_NOT = {"is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't", "did": "didn't", "does": "doesn't",
+        "do": "don't", "can": "can't", "could": "couldn't", "has": "hasn't", "have": "haven't", "had": "hadn't",
+        "will": "won't", "would": "wouldn't", "should": "shouldn't"}  # fmt: skip
+"""The auxiliary negated in place ("Where did X speak?" -> "Where didn't X speak?"): right
+whatever follows it, where a "not" would need the verb found."""
+_NEGATED = re.compile(r"\b(?:not|never|no|none|nor|neither|without|\w+n't)\b", re.I)
+NEGATION_SHARE = 0.3
+"""Of the questions given a near miss but with no word to turn, the share negated instead:
+a negated question is the noisier kind (the passage may still answer it otherwise)."""
+
+
+def near_miss_negatives(articles, per_question: float, seed: int) -> Iterator[Example]:
+    """Answerable questions turned into ones their passage does not answer: a word made its
+    opposite (one the passage never uses), else, now and then, the question negated when no
+    negation stands within 150 characters of the answer (see the module)."""
+    rng = random.Random(seed)
+    for title, source, examples in articles:
+        for e in examples:
+            if not e.answerable or rng.random() >= per_question:
+                continue
+            used = set(re.findall(r"[a-z]+", e.context.casefold()))
+            turnable = [m for m in re.finditer(r"[A-Za-z]+", e.question)
+                        if m.group(0).casefold() in _OPPOSITE and _OPPOSITE[m.group(0).casefold()] not in used]  # fmt: skip
+            if turnable:
+                m = rng.choice(turnable)
+                new = _OPPOSITE[m.group(0).casefold()]
+                new = new.capitalize() if m.group(0)[0].isupper() else new
+                question = e.question[: m.start()] + new + e.question[m.end() :]
+                yield Example(e.id + "-an", title, source, question, e.context, None, "", "antonym")
+                continue
+            aux = _AUXILIARY.match(e.question)
+            near = e.context[max(0, e.answer_start - 150) : e.answer_start + len(e.answer_text) + 150]
+            if aux and not _NEGATED.search(e.question) and not _NEGATED.search(near) and rng.random() < NEGATION_SHARE:
+                word = aux.group("aux")
+                negated = _NOT[word.casefold()]
+                question = e.question[: aux.start("aux")] + (negated.capitalize() if word[0].isupper() else negated) + e.question[aux.end("aux") :]
+                yield Example(e.id + "-ng", title, source, question, e.context, None, "", "negation")
 
 
 def _swap(old: str, names: list[str], ctx_folded: str, rng: random.Random) -> str | None:

@@ -120,6 +120,7 @@ def with_negatives(arts, args, seed, embedder):
     examples = [e for _, _, ex in arts for e in ex]
     examples += rd.other_passage_negatives(arts, args.other_passage, seed)
     examples += rd.entity_swap_negatives(arts, args.entity_swap, seed + 1)
+    examples += rd.near_miss_negatives(arts, getattr(args, "near_miss", 0.0), seed + 3)  # 0 in runs before it
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
@@ -223,6 +224,8 @@ def main(argv=None) -> int:
                     help="share of the Wikinews articles held out (for the calibration's news questions)")
     ap.add_argument("--other-passage", type=float, default=0.15, help="share of answerable questions given an other-passage negative")
     ap.add_argument("--entity-swap", type=float, default=0.15, help="share given an entity-swap negative (when one applies)")
+    ap.add_argument("--near-miss", type=float, default=0.3,
+                    help="share given an antonym or negated near miss (when one applies)")
     ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
     ap.add_argument("--window-miss", type=float, default=0.3, help="share of missed engine windows kept as negatives")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
@@ -259,7 +262,7 @@ def main(argv=None) -> int:
     base = base_model_dir()
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train_arts, held_arts = build_examples(args, refused)
-    data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap",
+    data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap", "near_miss",
                  "not_in_archive", "window_miss")  # fmt: skip
     cache = work / f"windows-{hashlib.sha1(json.dumps([vars(args)[k] for k in data_keys]).encode()).hexdigest()[:10]}.pkl"
     if cache.exists():
