@@ -59,7 +59,10 @@ class Exchange:
         if text.startswith(_DECLINED):
             return cls(question, found=False)
         m = _BOLD.match(text)
-        return cls(question, text, m.group(1).strip() if m else "")
+        if m is None:
+            return cls(question, text)
+        # The reply's words after its bold short answer: what an Answer's own text holds.
+        return cls(question, text[m.end() :].strip(), m.group(1).strip())
 
     @property
     def context(self) -> str:

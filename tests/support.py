@@ -64,13 +64,13 @@ SEED_FACTS = [
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
 SEED_WRONG: dict[str, str] = {
-    "Where did Kim and Putin tour the garden?": "answers 'Pyongyang in an Aurus' (the city, not the guest house)",
+    "Where did the briefing take place?": "answers 'Seoul' (from 'the Foreign Ministry in Seoul, said in a briefing'), "
+                                          "not 'Government Complex Seoul'",
+    "Which news agency released the pact?": "answers 'KCNA' (the agency's initials, in the next sentence), not its name",
+    "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
 }
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
-SEED_DECLINED: dict[str, str] = {
-    "Where did the briefing take place?": "declined: the best span read is 'Seoul' ('the Foreign Ministry in Seoul, "
-                                          "said in a briefing'), not 'Government Complex Seoul', under the threshold",
-}
+SEED_DECLINED: dict[str, str] = {}
 """Seed questions the shipped reader declines."""
 SEED_MISSES = SEED_WRONG | SEED_DECLINED
 """Tests mark the known misses ``xfail(strict=True)``, so a fix shows and a regression
