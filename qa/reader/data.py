@@ -243,6 +243,11 @@ NEGATION_SHARE = 0.3
 a negated question is the noisier kind (the passage may still answer it otherwise)."""
 
 
+def _cased(word: str, like: str) -> str:
+    """``word`` capitalised as ``like`` is (the question's first word)."""
+    return word.capitalize() if like[0].isupper() else word
+
+
 def near_miss_negatives(articles, per_question: float, seed: int) -> Iterator[Example]:
     """Answerable questions turned into ones their passage does not answer: a word made its
     opposite (one the passage never uses), else, now and then, the question negated when no
@@ -257,17 +262,15 @@ def near_miss_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
                         if m.group(0).casefold() in _OPPOSITE and _OPPOSITE[m.group(0).casefold()] not in used]  # fmt: skip
             if turnable:
                 m = rng.choice(turnable)
-                new = _OPPOSITE[m.group(0).casefold()]
-                new = new.capitalize() if m.group(0)[0].isupper() else new
+                new = _cased(_OPPOSITE[m.group(0).casefold()], m.group(0))
                 question = e.question[: m.start()] + new + e.question[m.end() :]
                 yield Example(e.id + "-an", title, source, question, e.context, None, "", "antonym")
                 continue
             aux = _AUXILIARY.match(e.question)
             near = e.context[max(0, e.answer_start - 150) : e.answer_start + len(e.answer_text) + 150]
             if aux and not _NEGATED.search(e.question) and not _NEGATED.search(near) and rng.random() < NEGATION_SHARE:
-                word = aux.group("aux")
-                negated = _NOT[word.casefold()]
-                question = e.question[: aux.start("aux")] + (negated.capitalize() if word[0].isupper() else negated) + e.question[aux.end("aux") :]
+                negated = _cased(_NOT[aux.group("aux").casefold()], aux.group("aux"))
+                question = e.question[: aux.start("aux")] + negated + e.question[aux.end("aux") :]
                 yield Example(e.id + "-ng", title, source, question, e.context, None, "", "negation")
 
 

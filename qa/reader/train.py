@@ -120,7 +120,7 @@ def with_negatives(arts, args, seed, embedder):
     examples = [e for _, _, ex in arts for e in ex]
     examples += rd.other_passage_negatives(arts, args.other_passage, seed)
     examples += rd.entity_swap_negatives(arts, args.entity_swap, seed + 1)
-    examples += rd.near_miss_negatives(arts, getattr(args, "near_miss", 0.0), seed + 3)  # 0 in runs before it
+    examples += rd.near_miss_negatives(arts, args.near_miss, seed + 3)
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
