@@ -16,7 +16,9 @@ a new question follows up on one of them and rewrites it for retrieval and readi
   otherwise it stands alone. Linking every short question had linked 13 of the news dev set's 149 topic
   switches to win one of its 10 chats;
 * a question that names a subject the previous turns never mentioned is a clean break,
-  pronoun or not.
+  pronoun or not; so is one (not an ellipsis) whose topic (:data:`OWN_TOPIC_TERMS` terms or more) shares no
+  term with the previous turn or its answer's article: "Where do cicadas lay their eggs?"
+  after a question about a tax bill asks about cicadas, whatever "their" is.
 
 The previous turn that answered is used (a declined turn in between is skipped), so a
 chat can follow up over several turns. No state is kept here: the caller passes the turns.
@@ -117,6 +119,10 @@ LOOK_BACK = 3
 """Turns looked back over for the last one that answered."""
 THIN_TOPIC_TERMS = 1
 """A question with at most this many topic terms may lean on the previous answer's article."""
+OWN_TOPIC_TERMS = 2
+"""A question with at least this many topic terms, none of them in the previous turn or its
+article, has a topic of its own (its pronouns refer inside it: "How much of its battery
+power did the solar plane use?")."""
 
 
 def understand(question: str, history: History, article_text: Callable[[str], str] | None = None) -> Understood:
@@ -132,6 +138,8 @@ def understand(question: str, history: History, article_text: Callable[[str], st
     if ellipsis and len(ellipsis.group("rest").split()) <= 6 and not _REFERENCE.search(ellipsis.group("rest")):
         rewritten = _fill_ellipsis(previous.question, ellipsis.group("rest").strip())
         return Understood(question, rewritten, rewritten, previous)
+    if _own_topic(question, previous, article_text):  # after the ellipsis: "What about ...?" says it follows up
+        return Understood(question, question, question)
     if not (_REFERENCE.search(question) or not topic_terms(question)):
         if _thin_topic_of(question, previous, article_text):
             return Understood(question, question, f"{question} (following up on: {previous.question.strip()})", previous)
@@ -176,10 +184,23 @@ def _thin_topic_of(question: str, turn: Exchange, article_text: Callable[[str], 
     own = topic_terms(question)
     if not own or len(own) > THIN_TOPIC_TERMS:
         return False
+    known = _known_terms(turn, article_text)
+    return all(t in known for t in own)
+
+
+def _own_topic(question: str, turn: Exchange, article_text: Callable[[str], str] | None) -> bool:
+    """Whether ``question`` has a topic of its own: :data:`OWN_TOPIC_TERMS` or more topic
+    terms, none of them in ``turn``'s words or its article's."""
+    own = topic_terms(question)
+    return len(own) >= OWN_TOPIC_TERMS and not set(own) & _known_terms(turn, article_text)
+
+
+def _known_terms(turn: Exchange, article_text: Callable[[str], str] | None) -> set[str]:
+    """The terms of ``turn``'s words and of its answer's article (when ``article_text`` gives it)."""
     known = set(terms(turn.context))
     if article_text is not None and turn.article_id:
         known |= set(terms(article_text(turn.article_id) or ""))
-    return all(t in known for t in own)
+    return known
 
 
 def topic_terms(question: str) -> list[str]:

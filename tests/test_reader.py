@@ -445,6 +445,24 @@ def test_follow_ups_over_turns_ellipses_and_topic_switches():
     assert understand("Why did this happen then?", []).follows is None
 
 
+def test_a_pronoun_inside_a_question_with_a_topic_of_its_own_is_no_follow_up():
+    from qa.conversation import Exchange, understand
+
+    tax = Exchange("How much inheritance tax did Edith Windsor pay?", "more than US$300,000", "more than US$300,000", "t")
+    ward = Exchange("Which MP told Wikinews about the devices?", "Gareth Ward", "Gareth Ward", "w")
+    texts = {"t": "Edith Windsor paid more than US$300,000 in inheritance tax.",
+             "w": "Gareth Ward told Wikinews the buzzing devices were annoying."}.get  # fmt: skip
+    for question, turn in (("Where do cicadas lay their eggs?", tax),
+                           ("How much of its stored battery power did the solar plane use?", ward)):  # fmt: skip
+        understood = understand(question, [turn], texts)
+        assert understood.follows is None and understood.shown == question
+    # the same pronoun, with a topic the previous article shares, still follows up
+    assert understand("Who was she married to?", [tax], {"t": "Edith Windsor married Thea Spyer."}.get).follows == tax
+    assert understand("When did he tell them about the devices?", [ward], texts).reader_question == (
+        "When did Gareth Ward tell them about the devices?"
+    )
+
+
 def test_a_thin_question_follows_up_when_the_previous_article_mentions_it():
     from qa.conversation import Exchange, understand
 
