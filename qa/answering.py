@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import metadata
+from .answer_kinds import Kind, asked_kind, fits
 from .phrases import whole_phrase
 from .chunking import reading_window, sentences
 from .config import Config
@@ -105,13 +106,19 @@ class Answerer:
             return reading
         reading.windows = [self._window(c) for c in top]
         texts = [self.data.texts[w.cand.article][w.start : w.end] for w in reading.windows]
-        reading.spans = self.reader.read(reader_question, texts)
+        kind = asked_kind(reader_question)
+        n_best = self.reader.read_n_best(reader_question, texts, self.config.reader_spans if kind else 1)
+        # Each window's best span of the kind the question asks for ("when": a time), or
+        # its best span when none is.
+        picked = [_of_kind(kind, text, spans) for text, spans in zip(texts, n_best)]
+        reading.spans = [span for span, _ in picked]
         scored = [(i, s) for i, s in enumerate(reading.spans) if s is not None]
         if not scored:
             return reading
-        # One criterion ranks the windows and picks the answer: how much a window's best
-        # span beats its own "no answer" (raw span scores do not compare across windows).
-        order = sorted(scored, key=lambda x: (-x[1].margin, x[0]))
+        # One criterion ranks the windows and picks the answer: a span of the asked kind
+        # first, then how much a window's span beats its own "no answer" (raw span scores
+        # do not compare across windows).
+        order = sorted(scored, key=lambda x: (not picked[x[0]][1], -x[1].margin, x[0]))
         best_i, best = order[0]
         start, end = whole_phrase(texts[best_i], best.start, best.end)
         best = reading.spans[best_i] = SpanScore(start, end, best.score, best.null)
@@ -287,6 +294,15 @@ class Answerer:
         if allowed is not None and not allowed[np.asarray(self.data.passages[:, 0]) == i].any():
             return None
         return self.data.article(i)
+
+
+def _of_kind(kind: Kind | None, text: str, spans: list[SpanScore]) -> tuple[SpanScore | None, bool]:
+    """The first of ``spans`` (best first, offsets into ``text``) that fits ``kind``, and
+    True; else the first span and False (None when there is none)."""
+    for span in spans:
+        if fits(kind, text[span.start : span.end]):
+            return span, True
+    return (spans[0] if spans else None), False
 
 
 def _confidence(probability: float) -> str:

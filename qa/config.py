@@ -49,6 +49,9 @@ class Config:
     3 passages) read the right span for 57.5% of held-out training questions asked through
     the engine, against 53.7% at 500, for ~1.7x the reader's time (4 x 650: 58.0%; 5 x 800:
     60.0% at 2.6x, past the latency goal)."""
+    reader_spans: int = 5
+    """Spans of each window weighed when the question asks for a kind of answer (a time,
+    a number, a name: :mod:`qa.answer_kinds`): the best one of that kind is taken."""
     max_answer_chars: int = 400
     """Longest supporting extract shown with the short answer."""
 

@@ -89,6 +89,8 @@ SEED_FOLLOW_UPS = [
     ("What treaty did North Korea sign with the Soviet Union?", "In which year was it signed?", "1961"),
 ]
 """(first question, follow-up, fact the follow-up's answer must hold)."""
+SEED_FOLLOW_UP_MISSES: dict[str, str] = {}
+"""Follow-ups (by their question) the shipped reader answers wrongly or declines."""
 
 
 def kill_when_reached(args: list[str], signal: Path, point: str, what: str) -> None:

@@ -15,7 +15,7 @@ from qa.reader import MODEL_DIR, Reader, ReaderModelError
 from qa.reader import data as rd
 from qa.reader.metrics import expected_calibration_error, f1_score, max_over
 from qa.reader.train import BASE_SHA256, BaseModelError, check_base_weights
-from tests.support import SEED_DECLINED, SEED_FACTS, SEED_FOLLOW_UPS, SEED_MISSES, known_misses
+from tests.support import SEED_DECLINED, SEED_FACTS, SEED_FOLLOW_UP_MISSES, SEED_FOLLOW_UPS, SEED_MISSES, known_misses
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ROOT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -65,7 +65,7 @@ KNOWN_MISS = pytest.mark.xfail(
 
 @pytest.mark.parametrize(
     "first, follow_up, fact",
-    [pytest.param(*f, marks=KNOWN_MISS) if f[1] in SEED_MISSES else f for f in SEED_FOLLOW_UPS],
+    [pytest.param(*f, marks=KNOWN_MISS) if f[1] in SEED_FOLLOW_UP_MISSES else f for f in SEED_FOLLOW_UPS],
 )
 def test_follow_ups_are_read_in_the_conversation(engine, first, follow_up, fact):
     previous = engine.ask(first)

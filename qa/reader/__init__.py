@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ReaderModelError
-from .model import SpanScore, load_tokenizer, predict
+from .model import SpanScore, load_tokenizer, predict_n_best
 
 __all__ = ["Reader", "ReaderModelError", "Calibration", "SpanScore", "MODEL_DIR", "sha256"]
 
@@ -134,8 +134,16 @@ class Reader:
         ``max_len`` is the window size in tokens (default: the one trained with); longer
         passages are read in windows overlapping by the trained stride. A question of any
         length is cut to fit the window (:data:`qa.reader.model.MAX_QUESTION_TOKENS`)."""
+        spans = self.read_n_best(question, passages, 1, max_len=max_len, batch_size=batch_size)
+        return [best[0] if best else None for best in spans]
+
+    def read_n_best(
+        self, question: str, passages: Sequence[str], n: int, *, max_len: int | None = None, batch_size: int = 16
+    ) -> list[list[SpanScore]]:
+        """The ``n`` best distinct spans of each passage, best first (as :meth:`read`;
+        an empty list for an empty passage)."""
         if not passages:
             return []
         with self._lock:
-            return predict(self._forward, self.tokenizer, [question] * len(passages), passages,
-                           max_len or self.max_len, self.stride, batch_size)  # fmt: skip
+            return predict_n_best(self._forward, self.tokenizer, [question] * len(passages), passages,
+                                  max_len or self.max_len, self.stride, batch_size, n)  # fmt: skip

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tokenizing import encode_many
 
-__all__ = ["SpanScore", "Forward", "encode", "load_tokenizer", "cut_questions", "decode", "collate", "predict", "torch_forward"]
+__all__ = ["SpanScore", "Forward", "encode", "load_tokenizer", "cut_questions", "decode", "collate", "predict", "predict_n_best", "torch_forward"]
 
 MAX_ANSWER_TOKENS = 30
 MAX_QUESTION_TOKENS = 48
@@ -86,9 +86,11 @@ def decode(
     offsets: Sequence[Sequence[tuple[int, int] | None]],
     window_to_passage: Sequence[int],
     n_passages: int,
-) -> list[SpanScore | None]:
-    """The best span per passage from the windows' logits (None if a passage had no window)."""
-    best: list[SpanScore | None] = [None] * n_passages
+    n_best: int = 1,
+) -> list[list[SpanScore]]:
+    """The ``n_best`` best distinct spans per passage from the windows' logits, best first
+    (an empty list if a passage had no window)."""
+    found: list[dict[tuple[int, int], float]] = [{} for _ in range(n_passages)]
     nulls = [np.inf] * n_passages
     for w, p in enumerate(window_to_passage):
         s, e, off = start_logits[w], end_logits[w], offsets[w]
@@ -98,6 +100,7 @@ def decode(
         e_masked = np.where(valid, e, -np.inf)
         starts = np.argsort(s_masked)[::-1][:TOP_K]
         ends = np.argsort(e_masked)[::-1][:TOP_K]
+        spans = found[p]
         for i in starts:
             if not valid[i]:
                 break
@@ -106,10 +109,11 @@ def decode(
                     break
                 if j < i or j - i + 1 > MAX_ANSWER_TOKENS:
                     continue
-                score = float(s[i] + e[j])
-                if best[p] is None or score > best[p].score:
-                    best[p] = SpanScore(off[i][0], off[j][1], score, 0.0)
-    return [None if b is None else SpanScore(b.start, b.end, b.score, nulls[p]) for p, b in enumerate(best)]
+                key, score = (off[i][0], off[j][1]), float(s[i] + e[j])
+                if score > spans.get(key, -np.inf):  # windows overlap: the same span twice
+                    spans[key] = score
+    return [[SpanScore(a, b, score, nulls[p]) for (a, b), score in sorted(spans.items(), key=lambda x: -x[1])[:n_best]]
+            for p, spans in enumerate(found)]  # fmt: skip
 
 
 def collate(feats: Sequence[tuple[Sequence[int], Sequence[int], ...]], idx: Sequence[int]):
@@ -133,9 +137,17 @@ Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
 
 def predict(forward: Forward, tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int,
             batch_size: int = 32) -> list[SpanScore | None]:  # fmt: skip
-    """Best span per (question, context) pair, each context read in windows of similar
-    length batched together (see :func:`decode`); ``forward`` runs the model (ONNX
-    Runtime at run time, torch in training)."""
+    """Best span per (question, context) pair (None for an empty context): the first of
+    :func:`predict_n_best`'s."""
+    return [spans[0] if spans else None
+            for spans in predict_n_best(forward, tokenizer, questions, contexts, max_len, stride, batch_size)]  # fmt: skip
+
+
+def predict_n_best(forward: Forward, tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int,
+                   stride: int, batch_size: int = 32, n_best: int = 1) -> list[list[SpanScore]]:  # fmt: skip
+    """The ``n_best`` best spans per (question, context) pair, each context read in windows
+    of similar length batched together (see :func:`decode`); ``forward`` runs the model
+    (ONNX Runtime at run time, torch in training)."""
     enc = encode(tokenizer, questions, contexts, max_len, stride)
     n = len(enc["input_ids"])
     feats = [(enc["input_ids"][i], enc["token_type_ids"][i]) for i in range(n)]
@@ -149,7 +161,7 @@ def predict(forward: Forward, tokenizer, questions: Sequence[str], contexts: Seq
             k = len(feats[i][0])
             starts[i] = np.asarray(start_logits[r, :k], dtype=np.float32)
             ends[i] = np.asarray(end_logits[r, :k], dtype=np.float32)
-    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions))
+    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions), n_best)
 
 
 def torch_forward(model) -> Forward:
