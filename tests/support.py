@@ -66,7 +66,7 @@ SEED_FACTS = [
 SEED_WRONG: dict[str, str] = {
     "Where did the briefing take place?": "answers 'Seoul' (from 'the Foreign Ministry in Seoul, said in a briefing'), "
                                           "not 'Government Complex Seoul'",
-    "Which news agency released the pact?": "answers 'KCNA' (the agency's initials, in the next sentence), not its name",
+    "In which war could Russia assure North Korea's support?": "answers 'the ongoing war', without 'with Ukraine'",
     "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
 }
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
