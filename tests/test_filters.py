@@ -62,6 +62,6 @@ def test_ask_answers_only_from_the_filtered_articles(engine):
 def test_latest_prefers_the_newer_of_equally_relevant_articles(engine):
     plain = engine.ask("What water price did the council set?")
     assert plain.found and plain.citations[0].article_id == "price-old"  # index order on a tie
-    latest = engine.ask("What is the latest water price the council set?")
+    latest = engine.ask("What latest water price did the council set?")  # the same question, "latest" added
     assert latest.found and latest.citations[0].article_id == "price-new"
     assert [p.article_id for p in engine.search("latest council water price", 1)] == ["price-new"]
