@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from .dates import MONTHS, WEEKDAYS
+
 __all__ = ["Kind", "asked_kind", "fits"]
 
 
@@ -39,12 +41,10 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.NAME, re.compile(_LEAD + r"(?:who|whom|whose|where)\b", re.I)),
 )  # fmt: skip
 
-_MONTHS = ("january february march april may june july august september october november december "
-           "jan feb mar apr jun jul aug sep sept oct nov dec").split()  # fmt: skip
-_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _TIME_WORDS = frozenset(
-    _MONTHS + _DAYS + """yesterday today tomorrow tonight now ago morning afternoon evening night noon midnight
-    dawn week weeks weekend month months year years decade decades century centuries era age ages season
+    [w.lower() for w in MONTHS + WEEKDAYS] + """jan feb mar apr jun jul aug sep sept oct nov dec yesterday today
+    tomorrow tonight now ago morning afternoon evening night noon midnight dawn week weeks weekend month months
+    year years decade decades century centuries era age ages season
     spring summer autumn fall winter christmas easter recently later earlier soon once formerly previously
     after before during following since until till when while prior late early mid bc ad bce ce am pm
     time times day days hour hours minute minutes moment""".split()
@@ -75,11 +75,10 @@ def fits(kind: Kind | None, span: str) -> bool:
     if kind is None:
         return True
     words = [w.lower() for w in _WORD.findall(span)]
-    timely = any(w in _TIME_WORDS for w in words)
-    numeric = bool(_DIGIT.search(span)) or any(w in _NUMBER_WORDS for w in words)
+    digit = bool(_DIGIT.search(span))
     if kind is Kind.TIME:
-        return timely or bool(_DIGIT.search(span))
+        return digit or any(w in _TIME_WORDS for w in words)
     if kind is Kind.NUMBER:
-        return numeric
+        return digit or any(w in _NUMBER_WORDS for w in words)
     # A name: anything but a span made only of time and number words and digits.
     return any(w not in _TIME_WORDS and w not in _NUMBER_WORDS and w not in _FILLER for w in words)

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .dates import MONTHS, WEEKDAYS
 from .text import QUESTION_FORM, terms
 from .types import Answer
 
@@ -106,8 +107,7 @@ _WHO_IS = re.compile(r"^\s*who\s+(?:is|was)\s+(?P<subject>(?:the|a|an)\s+[^?]{3,
 """A "who is the ...?" question: its subject is the person a later he/she/his/her means."""
 # "her" before one of these is the object ("Who met her?", "gave her the prize"), not a possessive.
 _AFTER_OBJECT_HER = re.compile(r"\s*(?:$|[?.!,;:]|(?:to|in|on|at|about|for|with|from|by|as|the|a|an|and|or|when|where|why|how)\b)", re.I)
-_NUMERIC = re.compile(r"\d[\W\d]*$|^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
-                      r"March|April|May|June|July|August|September|October|November|December)\b")  # fmt: skip
+_NUMERIC = re.compile(rf"\d[\W\d]*$|^(?:{'|'.join(WEEKDAYS + MONTHS)})\b")
 """A short answer that ends in a number (an amount, a count, a date) or names a day or
 month: never read into a pronoun ("the 1961 treaty" is; "more than US$300,000" is not)."""
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about)\b\s*(?P<rest>[^?]*)\??\s*$", re.I)
@@ -138,10 +138,15 @@ def understand(question: str, history: History, article_text: Callable[[str], st
     if ellipsis and len(ellipsis.group("rest").split()) <= 6 and not _REFERENCE.search(ellipsis.group("rest")):
         rewritten = _fill_ellipsis(previous.question, ellipsis.group("rest").strip())
         return Understood(question, rewritten, rewritten, previous)
-    if _own_topic(question, previous, article_text):  # after the ellipsis: "What about ...?" says it follows up
+    own = topic_terms(question)
+    known = _known_terms(previous, article_text) if own else set()
+    # A topic of its own, none of it in the previous turn or its article: no follow-up,
+    # whatever its pronouns (checked after the ellipsis: "What about ...?" says it follows up).
+    if len(own) >= OWN_TOPIC_TERMS and not known.intersection(own):
         return Understood(question, question, question)
-    if not (_REFERENCE.search(question) or not topic_terms(question)):
-        if _thin_topic_of(question, previous, article_text):
+    if own and not _REFERENCE.search(question):
+        # A topic too thin to stand alone leans on the previous turn when it mentions all of it.
+        if len(own) <= THIN_TOPIC_TERMS and all(t in known for t in own):
             return Understood(question, question, f"{question} (following up on: {previous.question.strip()})", previous)
         return Understood(question, question, question)
     rewritten = _resolve(question, previous, _last_person(history))
@@ -177,22 +182,6 @@ def _last_person(history: History) -> Exchange | None:
 
 def _substitutable(short: str) -> bool:
     return bool(short) and len(short) <= MAX_SUBSTITUTE_CHARS and not _NUMERIC.search(short)
-
-
-def _thin_topic_of(question: str, turn: Exchange, article_text: Callable[[str], str] | None) -> bool:
-    """Whether ``question``'s few topic terms are all in ``turn``'s words or its article's."""
-    own = topic_terms(question)
-    if not own or len(own) > THIN_TOPIC_TERMS:
-        return False
-    known = _known_terms(turn, article_text)
-    return all(t in known for t in own)
-
-
-def _own_topic(question: str, turn: Exchange, article_text: Callable[[str], str] | None) -> bool:
-    """Whether ``question`` has a topic of its own: :data:`OWN_TOPIC_TERMS` or more topic
-    terms, none of them in ``turn``'s words or its article's."""
-    own = topic_terms(question)
-    return len(own) >= OWN_TOPIC_TERMS and not set(own) & _known_terms(turn, article_text)
 
 
 def _known_terms(turn: Exchange, article_text: Callable[[str], str] | None) -> set[str]:

@@ -13,7 +13,13 @@ from email.utils import parsedate_to_datetime
 
 from .errors import FilterError
 
-__all__ = ["filter_day", "filter_range", "iso_date"]
+__all__ = ["MONTHS", "WEEKDAYS", "filter_day", "filter_range", "iso_date"]
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+"""The English month names, January first (written the same whatever the process's locale)."""
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""The English day names, Monday first."""
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[T ]\d)")
 _PDF = re.compile(r"D:(\d{4})(\d{2})(\d{2})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date as _date
 
+from .dates import MONTHS
 from .types import Article
 
 __all__ = ["asked_field", "header_span"]
@@ -28,8 +29,6 @@ _FIELDS: list[tuple[str, re.Pattern[str]]] = [
         rf"(?:published|ran|carried|wrote|reported)\s+{_THIS}"
         rf"|\bwho\s+published\s+{_THIS}|\bwhere\s+was\s+{_THIS}\s*published\b", re.I)),
 ]  # fmt: skip
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
 _NAMES_ARTICLE = re.compile(r"\b(article|story|report|piece|column|op-ed|news)\b", re.I)
@@ -70,7 +69,7 @@ def _date_span(head: str, iso: str) -> tuple[int, int] | None:
     except ValueError:
         m = re.search(re.escape(iso), head)
         return (m.start(), m.end()) if m else None
-    month = _MONTHS[d.month - 1]
+    month = MONTHS[d.month - 1]
     # "June 20, 2024", "Jun. 20, 2024", "20 June 2024", then the bare ISO date.
     patterns = [
         rf"{month[:3]}\w*\.? 0?{d.day}, {d.year}",

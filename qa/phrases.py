@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 
+from .dates import MONTHS, WEEKDAYS
+
 __all__ = ["whole_phrase"]
 
 # Capitalised words that open sentences or clauses rather than belong to a name.
 _NOT_NAME = frozenset(
     "The A An In On At By For From Of To With And Or But As If When While After Before Since Until "
-    "He She It They We I You His Her Its Their Our My This That These Those There Then Mr Mrs Ms Dr "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
-    "August September October November December".split()
+    "He She It They We I You His Her Its Their Our My This That These Those There Then Mr Mrs Ms Dr".split()
+    + list(WEEKDAYS + MONTHS)
 )
 _NAME = r"[A-Z][\w'’.-]*\w|[A-Z]"
 """One capitalised word of a name ("Soo-suk", "U.S", "J")."""
