@@ -328,6 +328,23 @@ def test_near_misses_turn_a_word_or_negate_the_question():
     assert not list(rd.near_miss_negatives([("T", "src", [_example("d", "Where did Lim Soo-suk speak?", denied, "Seoul")])], 1.0, seed=1))
 
 
+def test_role_swaps_take_a_name_of_the_passage_from_outside_the_answers_sentence():
+    context = ("In 1831 Chopin moved to Paris. There he met Liszt in 1832. "
+               "The salon of George Sand was the talk of Paris.")  # fmt: skip
+    asked = [_example("a", "When did Chopin move to Paris?", context, "1831")]
+    out = list(rd.role_swap_negatives([("T", "src", asked)], 1.0, seed=1))
+    # "Chopin" (or "Paris") swapped for a one-word name of another sentence: never for one in
+    # the answer's own sentence, nor for a year, nor for a name of another length.
+    assert out and all(e.kind == "role_swap" and not e.answerable and e.context == context for e in out)
+    assert {e.question for e in out} <= {"When did Liszt move to Paris?", "When did Chopin move to Liszt?"}
+    year = [_example("b", "Who moved to Paris in 1831?", context, "Chopin")]
+    (e,) = rd.role_swap_negatives([("T", "src", year)], 1.0, seed=1)
+    assert e.question in {"Who moved to Paris in 1832?", "Who moved to Liszt in 1831?"}
+    # Nothing of the passage's other sentences to swap in: no example.
+    alone = [_example("c", "When did Chopin move to Paris?", "In 1831 Chopin moved to Paris.", "1831")]
+    assert not list(rd.role_swap_negatives([("T", "src", alone)], 1.0, seed=1))
+
+
 def _example(id, question, context, answer=None, title="T", kind=None):
     start = None if answer is None else context.index(answer)
     return rd.Example(id, title, "src", question, context, start, answer or "", kind or ("answerable" if answer else "unanswerable"))

@@ -10,6 +10,10 @@ training files hold only 348 real ones:
 - ``entity_swap``: a name, number or year of the question that the passage mentions is
   swapped for one it does not mention ("When did Madonna start ..." against Beyoncé's
   passage). This imitates SQuAD 2.0's adversarial unanswerable questions.
+- ``role_swap``: the harder swap SQuAD 2.0's writers made most: the name, number or year
+  swapped for another of the same shape that the passage *does* mention, just not in the
+  answer's sentence ("When did Liszt move to Paris?" against "In 1831 Chopin moved to
+  Paris ..."). No word of it is new to the passage, so word overlap cannot tell.
 - ``antonym`` / ``negation``: SQuAD 2.0's two other common adversarial kinds, made from an
   answerable question: a word turned into its opposite that the passage never uses
   ("the largest" -> "the smallest"), or, failing that, the question negated ("Who was the
@@ -40,7 +44,7 @@ from pathlib import Path
 
 __all__ = [
     "Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives",
-    "not_in_archive_negatives", "engine_windows",
+    "role_swap_negatives", "not_in_archive_negatives", "engine_windows",
 ]  # fmt: skip
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -69,7 +73,7 @@ class Example:
     context: str
     answer_start: int | None
     answer_text: str
-    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "antonym", "negation", "not_in_archive", "window_miss"
+    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "role_swap", "antonym", "negation", "not_in_archive", "window_miss"
     other_answers: tuple[str, ...] = ()
     """Further gold answers to the same question (QAMR's and SQuAD's other annotators):
     trained on is ``answer_text``, judged against is any of :attr:`golds`."""
@@ -210,6 +214,41 @@ def entity_swap_negatives(articles, per_question: float, seed: int) -> Iterator[
             question = e.question[: m.start()] + new + e.question[m.end() :]
             yield Example(e.id + "-es", title, source, question, e.context, None, "", "entity_swap")
 
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the sentence (or sentences) holding ``text[start:end]``."""
+    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    ends = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
+    return left + 1, min(ends) if ends else len(text)
+
+
+def role_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Example]:
+    """The question with one of its names, numbers or years swapped for another of the same
+    shape that the passage mentions outside the answer's sentence (see the module)."""
+    rng = random.Random(seed)
+    for title, source, examples in articles:
+        for e in examples:
+            if not e.answerable or rng.random() >= per_question:
+                continue
+            ctx_folded = e.context.casefold()
+            q_folded = e.question.casefold()
+            s0, s1 = _sentence_around(e.context, e.answer_start, e.answer_start + len(e.answer_text))
+            sentence = ctx_folded[s0:s1]
+            found = [m for m in _entities(e.question) if m.group(0).casefold() in ctx_folded]
+            if not found:
+                continue
+            m = rng.choice(found)
+            old = m.group(0)
+            year = bool(_YEAR.match(old))
+            others = sorted({o.group(0) for o in _entities(e.context)
+                             if o.group(0).casefold() not in q_folded and o.group(0).casefold() not in sentence
+                             and bool(_YEAR.match(o.group(0))) == year and old[0].isdigit() == o.group(0)[0].isdigit()
+                             and (old[0].isdigit() or o.group(0).count(" ") == old.count(" "))})  # fmt: skip
+            if not others:
+                continue
+            question = e.question[: m.start()] + rng.choice(others) + e.question[m.end() :]
+            yield Example(e.id + "-rs", title, source, question, e.context, None, "", "role_swap")
 
 _OPPOSITES = (
     "first last", "largest smallest", "biggest smallest", "most least", "highest lowest", "longest shortest",
