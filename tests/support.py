@@ -64,9 +64,7 @@ SEED_FACTS = [
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
 SEED_WRONG: dict[str, str] = {
-    "Where did the briefing take place?": "answers 'Seoul' (from 'the Foreign Ministry in Seoul, said in a briefing'), "
-                                          "not 'Government Complex Seoul'",
-    "In which war could Russia assure North Korea's support?": "answers 'the ongoing war', without 'with Ukraine'",
+    "Which news agency released the pact?": "answers 'KCNA', the agency's initials, not 'Korean Central News Agency'",
     "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
 }
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""

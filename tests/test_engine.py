@@ -87,9 +87,6 @@ def test_odd_questions_never_crash(engine, question):
     assert 0.0 <= answer.probability <= 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="a plain-text history gives no short answer to read 'it' as: the reader "
-                   "finds '1961' in 'In which year was it signed?' at p 0.22, under the threshold (0.26); with the "
-                   "Answer as history it answers (tests/test_reader.py, bench/eval_seeds.py)")
 def test_the_year_follow_up_uses_the_conversation(engine):
     first = engine.ask("What treaty did North Korea sign with the Soviet Union?")
     follow = engine.ask("In which year was it signed?", [("What treaty did North Korea sign with the Soviet Union?", first.text)])
