@@ -215,12 +215,18 @@ def entity_swap_negatives(articles, per_question: float, seed: int) -> Iterator[
             yield Example(e.id + "-es", title, source, question, e.context, None, "", "entity_swap")
 
 
-
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """Offsets of the sentence (or sentences) holding ``text[start:end]``."""
     left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
     ends = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
     return left + 1, min(ends) if ends else len(text)
+
+
+def _shape(entity: str) -> str | int:
+    """What an entity may be swapped with: a year, another number, or a name of as many words."""
+    if entity[0].isdigit():
+        return "year" if _YEAR.match(entity) else "number"
+    return entity.count(" ")
 
 
 def role_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Example]:
@@ -232,23 +238,20 @@ def role_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
             if not e.answerable or rng.random() >= per_question:
                 continue
             ctx_folded = e.context.casefold()
-            q_folded = e.question.casefold()
-            s0, s1 = _sentence_around(e.context, e.answer_start, e.answer_start + len(e.answer_text))
-            sentence = ctx_folded[s0:s1]
             found = [m for m in _entities(e.question) if m.group(0).casefold() in ctx_folded]
             if not found:
                 continue
             m = rng.choice(found)
-            old = m.group(0)
-            year = bool(_YEAR.match(old))
-            others = sorted({o.group(0) for o in _entities(e.context)
-                             if o.group(0).casefold() not in q_folded and o.group(0).casefold() not in sentence
-                             and bool(_YEAR.match(o.group(0))) == year and old[0].isdigit() == o.group(0)[0].isdigit()
-                             and (old[0].isdigit() or o.group(0).count(" ") == old.count(" "))})  # fmt: skip
+            s0, s1 = _sentence_around(e.context, e.answer_start, e.answer_start + len(e.answer_text))
+            q_folded, sentence = e.question.casefold(), ctx_folded[s0:s1]
+            shape = _shape(m.group(0))
+            others = sorted({name for o in _entities(e.context) if _shape(name := o.group(0)) == shape
+                             and name.casefold() not in q_folded and name.casefold() not in sentence})  # fmt: skip
             if not others:
                 continue
             question = e.question[: m.start()] + rng.choice(others) + e.question[m.end() :]
             yield Example(e.id + "-rs", title, source, question, e.context, None, "", "role_swap")
+
 
 _OPPOSITES = (
     "first last", "largest smallest", "biggest smallest", "most least", "highest lowest", "longest shortest",

@@ -121,8 +121,7 @@ def with_negatives(arts, args, seed, embedder):
     examples += rd.other_passage_negatives(arts, args.other_passage, seed)
     examples += rd.entity_swap_negatives(arts, args.entity_swap, seed + 1)
     examples += rd.near_miss_negatives(arts, args.near_miss, seed + 3)
-    if getattr(args, "role_swap", 0):  # (records of runs before it lack the argument)
-        examples += rd.role_swap_negatives(arts, args.role_swap, seed + 4)
+    examples += rd.role_swap_negatives(arts, args.role_swap, seed + 4)  # none at the default share, 0
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
