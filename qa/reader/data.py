@@ -198,21 +198,24 @@ def entity_swap_negatives(articles, per_question: float, seed: int) -> Iterator[
         for e in examples:
             names += [m.group(0) for m in _entities(e.question) if not m.group(0)[0].isdigit()]
     names = sorted(set(names))
-    for title, source, examples in articles:
+    for e, m in _swappable(articles, per_question, rng):
+        new = _swap(m.group(0), names, e.context.casefold(), rng)
+        if new is not None:
+            question = e.question[: m.start()] + new + e.question[m.end() :]
+            yield Example(e.id + "-es", e.title, e.source, question, e.context, None, "", "entity_swap")
+
+
+def _swappable(articles, per_question: float, rng: random.Random) -> Iterator[tuple[Example, re.Match]]:
+    """A ``per_question`` share of the answerable questions, each with one of its names,
+    numbers or years that the passage mentions (drawn with ``rng``), for a swap."""
+    for _, _, examples in articles:
         for e in examples:
             if not e.answerable or rng.random() >= per_question:
                 continue
             ctx_folded = e.context.casefold()
             found = [m for m in _entities(e.question) if m.group(0).casefold() in ctx_folded]
-            if not found:
-                continue
-            m = rng.choice(found)
-            old = m.group(0)
-            new = _swap(old, names, ctx_folded, rng)
-            if new is None:
-                continue
-            question = e.question[: m.start()] + new + e.question[m.end() :]
-            yield Example(e.id + "-es", title, source, question, e.context, None, "", "entity_swap")
+            if found:
+                yield e, rng.choice(found)
 
 
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
@@ -233,24 +236,15 @@ def role_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
     """The question with one of its names, numbers or years swapped for another of the same
     shape that the passage mentions outside the answer's sentence (see the module)."""
     rng = random.Random(seed)
-    for title, source, examples in articles:
-        for e in examples:
-            if not e.answerable or rng.random() >= per_question:
-                continue
-            ctx_folded = e.context.casefold()
-            found = [m for m in _entities(e.question) if m.group(0).casefold() in ctx_folded]
-            if not found:
-                continue
-            m = rng.choice(found)
-            s0, s1 = _sentence_around(e.context, e.answer_start, e.answer_start + len(e.answer_text))
-            q_folded, sentence = e.question.casefold(), ctx_folded[s0:s1]
-            shape = _shape(m.group(0))
-            others = sorted({name for o in _entities(e.context) if _shape(name := o.group(0)) == shape
-                             and name.casefold() not in q_folded and name.casefold() not in sentence})  # fmt: skip
-            if not others:
-                continue
+    for e, m in _swappable(articles, per_question, rng):
+        s0, s1 = _sentence_around(e.context, e.answer_start, e.answer_start + len(e.answer_text))
+        q_folded, sentence = e.question.casefold(), e.context.casefold()[s0:s1]
+        shape = _shape(m.group(0))
+        others = sorted({name for o in _entities(e.context) if _shape(name := o.group(0)) == shape
+                         and name.casefold() not in q_folded and name.casefold() not in sentence})  # fmt: skip
+        if others:
             question = e.question[: m.start()] + rng.choice(others) + e.question[m.end() :]
-            yield Example(e.id + "-rs", title, source, question, e.context, None, "", "role_swap")
+            yield Example(e.id + "-rs", e.title, e.source, question, e.context, None, "", "role_swap")
 
 
 _OPPOSITES = (
