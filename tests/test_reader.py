@@ -345,6 +345,19 @@ def test_role_swaps_take_a_name_of_the_passage_from_outside_the_answers_sentence
     assert not list(rd.role_swap_negatives([("T", "src", alone)], 1.0, seed=1))
 
 
+def test_sentence_cuts_take_the_answers_sentence_out_of_the_passage():
+    context = ("In 1831 Chopin moved to Paris. There he met Liszt, who admired his playing. "
+               "The salon of George Sand was the talk of Paris for years.")  # fmt: skip
+    asked = [_example("a", "When did Chopin move to Paris?", context, "1831")]
+    (e,) = rd.sentence_cut_negatives([("T", "src", asked)], 1.0, seed=1, min_chars=50)
+    assert e.kind == "sentence_cut" and not e.answerable and e.question == asked[0].question
+    assert e.context == "There he met Liszt, who admired his playing. The salon of George Sand was the talk of Paris for years."
+    # The answer still stated elsewhere in the passage, or too little left: no example.
+    twice = context + " Chopin had arrived in 1831."
+    assert not list(rd.sentence_cut_negatives([("T", "src", [_example("b", "When did Chopin move to Paris?", twice, "1831")])], 1.0, seed=1, min_chars=50))
+    assert not list(rd.sentence_cut_negatives([("T", "src", asked)], 1.0, seed=1))  # 107 characters left, under 150
+
+
 def _example(id, question, context, answer=None, title="T", kind=None):
     start = None if answer is None else context.index(answer)
     return rd.Example(id, title, "src", question, context, start, answer or "", kind or ("answerable" if answer else "unanswerable"))
@@ -431,6 +444,25 @@ def test_calibration_questions_are_spread_over_articles():
     taken = _spread(random.Random(1), {"long": list(range(100)), "a": [1000, 1001], "b": [2000]}, 9)
     assert len(taken) == len(set(taken)) == 9 and {1000, 1001, 2000} <= set(taken)
     assert len(_spread(random.Random(1), {"a": [1], "b": [2]}, 5)) == 2
+
+
+def test_calibration_cuts_the_answers_sentence_from_the_indexed_article():
+    from qa.reader.calibrate import _sentence_cuts
+
+    first = "In 1831 Chopin moved to Paris. There he met Liszt, who admired his playing."
+    second = "Chopin gave his first Paris concert in 1832. George Sand was the talk of Paris."
+    again = "Liszt wrote that Chopin had come to Paris in 1831. Heine called Chopin a poet."
+    asked = [_example("a", "When did Chopin move to Paris?", first, "1831"), _example("b", "Who admired Chopin's playing?", first, "Liszt"),
+             _example("c", "When was Chopin's first Paris concert?", second, "1832")]  # fmt: skip
+    arts = [("Chopin", "wiki", asked)]
+    cuts = _sentence_cuts(arts, arts, {"other": 20}, random.Random(1))
+    # One cut per paragraph, the question now unanswerable against what is left of it.
+    assert set(cuts) == {first, second} and all(e.kind == "sentence_cut" and not e.answerable for e in cuts.values())
+    assert cuts[second].context == "George Sand was the talk of Paris."
+    assert cuts[first].context in {"There he met Liszt, who admired his playing.", "In 1831 Chopin moved to Paris."}
+    # A gold answer ("1831") still in another paragraph of the article: that question is not cut.
+    arts = [("Chopin", "wiki", asked[:1] + [_example("d", "Who called Chopin a poet?", again, "Heine")])]
+    assert list(_sentence_cuts(arts, arts, {"other": 20}, random.Random(1))) == [again]
 
 
 def test_smoke_training_run_saves_a_loadable_reader(tmp_path):

@@ -7,8 +7,9 @@ The held-out articles of :mod:`qa.reader.train` (rebuilt from the arguments reco
 of them trained on) are indexed, and their questions asked through the whole engine,
 as a user would: retrieval, windows, reader. Asked are answerable questions, questions
 whose article is left out of the index (not in the archive), SQuAD's real unanswerable
-ones and entity-swapped ones (a name or number of an answerable question replaced by one
-the articles do not mention): about half of them unanswerable. A logistic regression of the answer features
+ones, entity-swapped ones (a name or number of an answerable question replaced by one
+the articles do not mention) and sentence cuts (the answer's sentence cut from the
+indexed article): about half of them unanswerable. A logistic regression of the answer features
 (:data:`qa.answering.FEATURES`) on "the answer is right" (token F1 >= 0.5 with a gold
 answer) gives the probability; the threshold maximises SQuAD 2.0 F1 over the
 cross-validated probabilities. Writes ``calibration.json`` next to the weights.
@@ -44,12 +45,14 @@ as a newsroom asks of its archive. Review, forum and fairy-tale questions ("What
 author like?") only make sense beside their own passage; their articles are still
 indexed, as distractors."""
 NOT_IN_ARCHIVE_SHARE = 0.6
-NEAR_MISS_SHARE = 0.2
+NEAR_MISS_SHARE = {"unanswerable": 0.2, "entity_swap": 0.1, "sentence_cut": 0.1}
 """Questions asked per answerable one: not in the archive, and near misses of each kind
-(SQuAD's real unanswerable ones, entity swaps). Mixed like use, about 50% answerable, 30%
-not in the archive, 20% near misses: a newsroom's unanswerable question is mostly one its
-archive has no article for; SQuAD's adversarial ones (188 of them, nearly all from one
-film article) had made a fit that declined most right answers on news."""
+(SQuAD's real unanswerable ones, entity swaps, and questions whose answer's sentence is
+cut from the indexed article: the archive holds the story but not the fact asked). Mixed
+like use, about 50% answerable, 30% not in the archive, 20% near misses: a newsroom's
+unanswerable question is mostly one its archive has no article for; SQuAD's adversarial
+ones (188 of them, nearly all from one film article) had made a fit that declined most
+right answers on news."""
 FEATURES = ("margin", "unexplained", "span_words")
 """The calibration's inputs (of :data:`qa.answering.FEATURES`): the reader's margin of the
 span over "no answer", how much of the question the passages leave unexplained, and the
@@ -122,13 +125,15 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
                 break
             mine.add(t)
         absent |= mine
+    present = [a for a in asked if a[0] not in absent]
+    cuts = _sentence_cuts(held_arts, present, wanted, random.Random(seed + 1))
     articles, by_title = [], defaultdict(list)
     for title, source, examples in held_arts:
         if title not in absent:
             by_title[(title, source)].extend(dict.fromkeys(e.context for e in examples))
     for n, ((title, source), contexts) in enumerate(by_title.items()):
-        articles.append(Article(id=f"held-{n}", title=title, text="\n\n".join(dict.fromkeys(contexts)), source=source))
-    present = [a for a in asked if a[0] not in absent]
+        text = "\n\n".join(cuts[c].context if c in cuts else c for c in dict.fromkeys(contexts))
+        articles.append(Article(id=f"held-{n}", title=title, text=text, source=source))
     swaps = list(rd.entity_swap_negatives(present, 0.5, seed))
     questions: list[rd.Example] = []
     missing: dict[str, dict[str, list]] = {g: defaultdict(list) for g in wanted}
@@ -139,15 +144,16 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
         mine = [a for a in present if _group(a[1]) == group]
         ans, real = defaultdict(list), defaultdict(list)
         for title, _, ex in mine:
-            ans[title] += [e for e in ex if e.answerable]
+            ans[title] += [e for e in ex if e.answerable and e.context not in cuts]
             real[title] += [e for e in ex if e.kind == "unanswerable"]  # SQuAD's, nearly all from one article
         questions += _spread(rng, ans, n)
-        questions += _spread(rng, real, round(n * NEAR_MISS_SHARE))
+        questions += _spread(rng, real, round(n * NEAR_MISS_SHARE["unanswerable"]))
         swapped = defaultdict(list)
         for e in swaps:
             if _group(e.source) == group:
                 swapped[e.title].append(e)
-        questions += _spread(rng, swapped, round(n * NEAR_MISS_SHARE))
+        questions += _spread(rng, swapped, round(n * NEAR_MISS_SHARE["entity_swap"]))
+        questions += [e for e in cuts.values() if _group(e.source) == group]
     # Not in the archive: each group's share, a group without articles to leave out (a
     # reader trained before news was held out has one news article) filled by the other.
     wanted_missing = {g: round(n * NOT_IN_ARCHIVE_SHARE) for g, n in wanted.items()}
@@ -162,6 +168,36 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
     questions += [rd.Example(e.id + "-na", e.title, e.source, e.question, "", None, "", "not_in_archive")
                   for g in wanted for e in taken[g]]  # fmt: skip
     return articles, questions
+
+
+def _sentence_cuts(held_arts, present, wanted: dict[str, int], rng: random.Random) -> dict[str, rd.Example]:
+    """Near misses made by cutting an answer's sentence out of the indexed article: at
+    most one question per paragraph (keyed by its uncut context), as many per group as
+    :data:`NEAR_MISS_SHARE` asks, spread over the articles. Only where no gold answer is
+    left in the article's other paragraphs either; the cut paragraphs' other questions
+    are not asked as answerable ones."""
+    texts = defaultdict(list)
+    for title, source, ex in held_arts:
+        texts[(title, source)] += dict.fromkeys(e.context for e in ex)
+    cuts: dict[str, rd.Example] = {}
+    for group, n in wanted.items():
+        by_article = defaultdict(list)
+        for title, source, ex in present:
+            if _group(source) == group:
+                by_article[(title, source)] += [e for e in ex if e.answerable]
+        want, taken = round(n * NEAR_MISS_SHARE["sentence_cut"]), 0
+        for e in _spread(rng, by_article, sum(map(len, by_article.values()))):
+            if taken >= want:
+                break
+            if e.context in cuts:
+                continue
+            rest = rd.cut_answer_sentence(e)
+            others = " ".join(c for c in texts[(e.title, e.source)] if c != e.context)
+            if rd.still_answers(e, rest) or any(g.casefold().strip() in others.casefold() for g in e.golds):
+                continue
+            cuts[e.context] = rd.Example(e.id + "-sc", e.title, e.source, e.question, rest, None, "", "sentence_cut")
+            taken += 1
+    return cuts
 
 
 def ask_all(engine, questions: list[rd.Example]) -> list[dict]:

@@ -14,6 +14,10 @@ training files hold only 348 real ones:
   swapped for another of the same shape that the passage *does* mention, just not in the
   answer's sentence ("When did Liszt move to Paris?" against "In 1831 Chopin moved to
   Paris ..."). No word of it is new to the passage, so word overlap cannot tell.
+- ``sentence_cut``: the passage with the sentence that states the answer cut out; the
+  rest still speaks of the question's topic and names, often with a plausible answer of
+  the right type nearby: SQuAD 2.0's adversarial questions, seen from the passage's side
+  (the article covers the story but does not say what is asked).
 - ``antonym`` / ``negation``: SQuAD 2.0's two other common adversarial kinds, made from an
   answerable question: a word turned into its opposite that the passage never uses
   ("the largest" -> "the smallest"), or, failing that, the question negated ("Who was the
@@ -44,7 +48,7 @@ from pathlib import Path
 
 __all__ = [
     "Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives",
-    "role_swap_negatives", "not_in_archive_negatives", "engine_windows",
+    "role_swap_negatives", "sentence_cut_negatives", "cut_answer_sentence", "still_answers", "not_in_archive_negatives", "engine_windows",
 ]  # fmt: skip
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -73,7 +77,7 @@ class Example:
     context: str
     answer_start: int | None
     answer_text: str
-    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "role_swap", "antonym", "negation", "not_in_archive", "window_miss"
+    kind: str  # "answerable", "unanswerable" (real), "other_passage", "entity_swap", "role_swap", "sentence_cut", "antonym", "negation", "not_in_archive", "window_miss"
     other_answers: tuple[str, ...] = ()
     """Further gold answers to the same question (QAMR's and SQuAD's other annotators):
     trained on is ``answer_text``, judged against is any of :attr:`golds`."""
@@ -218,11 +222,13 @@ def _swappable(articles, per_question: float, rng: random.Random) -> Iterator[tu
                 yield e, rng.choice(found)
 
 
-def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """Offsets of the sentence (or sentences) holding ``text[start:end]``."""
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
-    ends = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    return left + 1, min(ends) if ends else len(text)
+def _answer_sentences(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets from the first to the last sentence (:func:`qa.chunking.sentences`) that
+    ``text[start:end]`` touches."""
+    from ..chunking import sentences
+
+    touched = [(a, b) for a, b in sentences(text) if a < end and b > start]
+    return (touched[0][0], touched[-1][1]) if touched else (start, end)
 
 
 def _shape(entity: str) -> str | int:
@@ -237,7 +243,7 @@ def role_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
     shape that the passage mentions outside the answer's sentence (see the module)."""
     rng = random.Random(seed)
     for e, m in _swappable(articles, per_question, rng):
-        s0, s1 = _sentence_around(e.context, e.answer_start, e.answer_start + len(e.answer_text))
+        s0, s1 = _answer_sentences(e.context, e.answer_start, e.answer_start + len(e.answer_text))
         q_folded, sentence = e.question.casefold(), e.context.casefold()[s0:s1]
         shape = _shape(m.group(0))
         others = sorted({name for o in _entities(e.context) if _shape(name := o.group(0)) == shape
@@ -245,6 +251,36 @@ def role_swap_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
         if others:
             question = e.question[: m.start()] + rng.choice(others) + e.question[m.end() :]
             yield Example(e.id + "-rs", e.title, e.source, question, e.context, None, "", "role_swap")
+
+
+def cut_answer_sentence(e: Example) -> str:
+    """``e.context`` without the sentence (or sentences) that hold ``e``'s answer."""
+    s0, s1 = _answer_sentences(e.context, e.answer_start, e.answer_start + len(e.answer_text))
+    left, right = e.context[:s0].rstrip(), e.context[s1:].lstrip()
+    seam = "\n" if "\n" in e.context[len(left) : len(e.context) - len(right)] else " "
+    return (left + seam + right).strip()
+
+
+def still_answers(e: Example, text: str) -> bool:
+    """Whether ``text`` still holds one of ``e``'s gold answers, or no word of its question
+    (then it is no near miss, only another passage)."""
+    folded = text.casefold()
+    return any(g.casefold().strip() in folded for g in e.golds) or not words(e.question) & words(text)
+
+
+def sentence_cut_negatives(articles, per_question: float, seed: int, min_chars: int = 150) -> Iterator[Example]:
+    """The passage with the answer's sentence cut out: the question's topic, names and
+    neighbouring facts are all still there, only the sentence that states the answer is
+    not (see the module). Skipped when what is left is under ``min_chars`` or
+    :func:`still_answers` the question."""
+    rng = random.Random(seed)
+    for _, _, examples in articles:
+        for e in examples:
+            if not e.answerable or rng.random() >= per_question:
+                continue
+            rest = cut_answer_sentence(e)
+            if len(rest) >= min_chars and not still_answers(e, rest):
+                yield Example(e.id + "-sc", e.title, e.source, e.question, rest, None, "", "sentence_cut")
 
 
 _OPPOSITES = (

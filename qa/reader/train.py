@@ -122,6 +122,7 @@ def with_negatives(arts, args, seed, embedder):
     examples += rd.entity_swap_negatives(arts, args.entity_swap, seed + 1)
     examples += rd.near_miss_negatives(arts, args.near_miss, seed + 3)
     examples += rd.role_swap_negatives(arts, args.role_swap, seed + 4)  # none at the default share, 0
+    examples += rd.sentence_cut_negatives(arts, args.sentence_cut, seed + 5)  # likewise
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
@@ -227,6 +228,8 @@ def main(argv=None) -> int:
     ap.add_argument("--entity-swap", type=float, default=0.15, help="share given an entity-swap negative (when one applies)")
     ap.add_argument("--role-swap", type=float, default=0.0,
                     help="share given a role-swap negative (an entity of the passage outside the answer's sentence)")
+    ap.add_argument("--sentence-cut", type=float, default=0.0,
+                    help="share given a sentence-cut negative (the passage without the answer's sentence)")
     ap.add_argument("--near-miss", type=float, default=0.3,
                     help="share given an antonym or negated near miss (when one applies)")
     ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
@@ -266,7 +269,7 @@ def main(argv=None) -> int:
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train_arts, held_arts = build_examples(args, refused)
     data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap", "near_miss",
-                 "not_in_archive", "window_miss", "role_swap")  # fmt: skip
+                 "not_in_archive", "window_miss", "role_swap", "sentence_cut")  # fmt: skip
     cache = work / f"windows-{hashlib.sha1(json.dumps([vars(args)[k] for k in data_keys]).encode()).hexdigest()[:10]}.pkl"
     if cache.exists():
         with open(cache, "rb") as f:
@@ -394,12 +397,14 @@ def main(argv=None) -> int:
 def held_out_figures(model, tokenizer, held_ex, args) -> dict:
     """:func:`summarize` of the closed setting on ``--eval-limit`` held-out examples (a
     sample seeded by ``--seed``, so every call reads the same ones), printed."""
-    # Role swaps came later: sampled apart, so that the other kinds' sample stays the one
-    # earlier runs were measured on.
-    rest = [e for e in held_ex if e.kind != "role_swap"]
-    swaps = [e for e in held_ex if e.kind == "role_swap"]
+    # Role swaps and sentence cuts came later: each sampled apart, so that the other kinds'
+    # sample stays the one earlier runs were measured on.
+    later = ("role_swap", "sentence_cut")
+    rest = [e for e in held_ex if e.kind not in later]
     sample = random.Random(args.seed).sample(rest, min(args.eval_limit, len(rest)))
-    sample += random.Random(args.seed).sample(swaps, min(args.eval_limit // 10, len(swaps)))
+    for kind in later:
+        these = [e for e in held_ex if e.kind == kind]
+        sample += random.Random(args.seed).sample(these, min(args.eval_limit // 10, len(these)))
     t1 = time.time()
     summary = summarize(closed_eval(model, tokenizer, sample, args)) if sample else {}
     print(f"held-out closed setting ({len(sample)} examples, {time.time() - t1:.0f} s):", flush=True)
