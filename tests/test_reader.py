@@ -460,6 +460,11 @@ def test_calibration_cuts_the_answers_sentence_from_the_indexed_article():
     assert set(cuts) == {first, second} and all(e.kind == "sentence_cut" and not e.answerable for e in cuts.values())
     assert cuts[second].context == "George Sand was the talk of Paris."
     assert cuts[first].context in {"There he met Liszt, who admired his playing.", "In 1831 Chopin moved to Paris."}
+    # Of a cut paragraph's other questions, those whose answer is still there stay answerable.
+    from qa.reader.calibrate import _still_there
+
+    kept = [e.id for e in asked if _still_there(e, cuts)]
+    assert kept == (["a"] if cuts[first].context.startswith("In 1831") else ["b"])
     # A gold answer ("1831") still in another paragraph of the article: that question is not cut.
     arts = [("Chopin", "wiki", asked[:1] + [_example("d", "Who called Chopin a poet?", again, "Heine")])]
     assert list(_sentence_cuts(arts, arts, {"other": 20}, random.Random(1))) == [again]

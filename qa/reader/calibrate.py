@@ -144,7 +144,7 @@ def held_out_questions(record: dict, data_dir: Path, answerable: int, seed: int)
         mine = [a for a in present if _group(a[1]) == group]
         ans, real = defaultdict(list), defaultdict(list)
         for title, _, ex in mine:
-            ans[title] += [e for e in ex if e.answerable and e.context not in cuts]
+            ans[title] += [e for e in ex if e.answerable and _still_there(e, cuts)]
             real[title] += [e for e in ex if e.kind == "unanswerable"]  # SQuAD's, nearly all from one article
         questions += _spread(rng, ans, n)
         questions += _spread(rng, real, round(n * NEAR_MISS_SHARE["unanswerable"]))
@@ -174,8 +174,8 @@ def _sentence_cuts(held_arts, present, wanted: dict[str, int], rng: random.Rando
     """Near misses made by cutting an answer's sentence out of the indexed article: at
     most one question per paragraph (keyed by its uncut context), as many per group as
     :data:`NEAR_MISS_SHARE` asks, spread over the articles. Only where no gold answer is
-    left in the article's other paragraphs either; the cut paragraphs' other questions
-    are not asked as answerable ones."""
+    left in the article's other paragraphs either. Of a cut paragraph's other questions
+    only those whose answer is still in it are asked as answerable ones (:func:`_still_there`)."""
     texts = defaultdict(list)
     for title, source, ex in held_arts:
         texts[(title, source)] += dict.fromkeys(e.context for e in ex)
@@ -198,6 +198,11 @@ def _sentence_cuts(held_arts, present, wanted: dict[str, int], rng: random.Rando
             cuts[e.context] = rd.Example(e.id + "-sc", e.title, e.source, e.question, rest, None, "", "sentence_cut")
             taken += 1
     return cuts
+
+
+def _still_there(e: rd.Example, cuts: dict[str, rd.Example]) -> bool:
+    """Whether ``e``'s answer is still in its paragraph as indexed (after any cut)."""
+    return e.context not in cuts or e.answer_text.casefold() in cuts[e.context].context.casefold()
 
 
 def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
