@@ -64,7 +64,6 @@ SEED_FACTS = [
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
 SEED_WRONG: dict[str, str] = {
-    "Which news agency released the pact?": "answers 'KCNA', the agency's initials, not 'Korean Central News Agency'",
     "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
 }
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
@@ -87,7 +86,9 @@ SEED_FOLLOW_UPS = [
     ("What treaty did North Korea sign with the Soviet Union?", "In which year was it signed?", "1961"),
 ]
 """(first question, follow-up, fact the follow-up's answer must hold)."""
-SEED_FOLLOW_UP_MISSES: dict[str, str] = {}
+SEED_FOLLOW_UP_MISSES: dict[str, str] = {
+    "In which year was it signed?": "declined: the reader's probability for '1961' (0.30) is under the threshold (0.35)",
+}
 """Follow-ups (by their question) the shipped reader answers wrongly or declines."""
 
 
