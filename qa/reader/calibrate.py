@@ -193,7 +193,7 @@ def _sentence_cuts(held_arts, present, wanted: dict[str, int], rng: random.Rando
                 continue
             rest = rd.cut_answer_sentence(e)
             others = " ".join(c for c in texts[(e.title, e.source)] if c != e.context)
-            if rd.still_answers(e, rest) or any(g.casefold().strip() in others.casefold() for g in e.golds):
+            if rd.still_answers(e, rest) or rd.holds_gold(e, others):
                 continue
             cuts[e.context] = rd.Example(e.id + "-sc", e.title, e.source, e.question, rest, None, "", "sentence_cut")
             taken += 1

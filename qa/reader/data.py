@@ -48,7 +48,7 @@ from pathlib import Path
 
 __all__ = [
     "Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives",
-    "role_swap_negatives", "sentence_cut_negatives", "cut_answer_sentence", "still_answers", "not_in_archive_negatives", "engine_windows",
+    "role_swap_negatives", "sentence_cut_negatives", "cut_answer_sentence", "holds_gold", "still_answers", "not_in_archive_negatives", "engine_windows",
 ]  # fmt: skip
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -261,11 +261,16 @@ def cut_answer_sentence(e: Example) -> str:
     return (left + seam + right).strip()
 
 
+def holds_gold(e: Example, text: str) -> bool:
+    """Whether ``text`` holds one of ``e``'s gold answers (case aside)."""
+    folded = text.casefold()
+    return any(g.casefold().strip() in folded for g in e.golds)
+
+
 def still_answers(e: Example, text: str) -> bool:
     """Whether ``text`` still holds one of ``e``'s gold answers, or no word of its question
     (then it is no near miss, only another passage)."""
-    folded = text.casefold()
-    return any(g.casefold().strip() in folded for g in e.golds) or not words(e.question) & words(text)
+    return holds_gold(e, text) or not words(e.question) & words(text)
 
 
 def sentence_cut_negatives(articles, per_question: float, seed: int, min_chars: int = 150) -> Iterator[Example]:
