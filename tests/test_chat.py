@@ -14,7 +14,7 @@ from qa import Answer, Article, Citation, Passage
 from qa.conversation import Exchange
 from qa_app.chat import ChatHandler, conversation, message_text, reply_key
 from qa_app.store import EngineStore
-from tests.support import SPOKESPERSON_QUESTION, TREATY_QUESTION, short_answer
+from tests.support import SEED_FOLLOW_UP_MISSES, SPOKESPERSON_QUESTION, TREATY_QUESTION, short_answer
 
 ARTICLE = Article("a1", "Seoul vows stern actions", "Intro line.\nLim Soo-suk is the spokesperson.\n", "2024-06-20")
 QUOTE = "Lim Soo-suk is the spokesperson."
@@ -142,8 +142,18 @@ def test_seed_follow_up_uses_the_conversation(engine: qa.Engine) -> None:
     first, turns = handler.respond(TREATY_QUESTION, [], {})
     follow_up, _ = handler.respond("In which year was it signed?", chat_messages((TREATY_QUESTION, first)), turns)
     assert "Understood as: In which year was 1961 treaty signed?" in follow_up
-    # Whether the year is then answered is the reader's part (a known miss of the shipped
-    # reader: tests/support.SEED_FOLLOW_UP_MISSES); the chat's is the turn it follows.
+
+
+@pytest.mark.xfail(strict=True, reason=SEED_FOLLOW_UP_MISSES["In which year was it signed?"])
+def test_seed_year_follow_up_is_answered_in_the_chat(engine: qa.Engine) -> None:
+    handler = ChatHandler(EngineStore(Path("unused"), engine))
+    first, turns = handler.respond(TREATY_QUESTION, [], {})
+    follow_up, _ = handler.respond("In which year was it signed?", chat_messages((TREATY_QUESTION, first)), turns)
+    assert "Understood as" in follow_up and "1961" in short_answer(follow_up)
+
+
+def test_seed_title_follow_up_is_answered_in_the_chat(engine: qa.Engine) -> None:
+    handler = ChatHandler(EngineStore(Path("unused"), engine))
     first, turns = handler.respond(SPOKESPERSON_QUESTION, [], {})
     follow_up, _ = handler.respond("What is his title?", chat_messages((SPOKESPERSON_QUESTION, first)), turns)
     assert "Understood as" in follow_up and "spokesperson" in short_answer(follow_up).casefold()
