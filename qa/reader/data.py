@@ -177,11 +177,10 @@ def other_passage_negatives(articles, per_question: float, seed: int) -> Iterato
             pool = [c for c in own if c != e.context]
             if not pool:
                 pool = rng.sample(by_source[source], min(200, len(by_source[source])))
-            needle = e.answer_text.casefold().strip()
             qwords = words(e.question)
             best = None
             for c in sorted(pool, key=lambda c: -len(qwords & context_words[c])):
-                if c != e.context and needle not in c.casefold():
+                if c != e.context and not holds_gold(e, c):
                     if qwords & context_words[c]:
                         best = c
                     break
@@ -379,7 +378,7 @@ def _vectors(embedder, texts: list[str], batch: int = 50_000):
 def not_in_archive_negatives(articles, pool, embedder, per_question: float, seed: int, top: int = 20) -> Iterator[Example]:
     """The question against the passage of another article (of ``pool``, a list of
     articles) that the embedder finds most like it and that shares most of its words,
-    among the ``top`` nearest; passages holding the answer text are skipped."""
+    among the ``top`` nearest; passages holding a gold answer are skipped."""
     import numpy as np
 
     from ..chunking import chunk
@@ -405,7 +404,6 @@ def not_in_archive_negatives(articles, pool, embedder, per_question: float, seed
         near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         for row, (title, source, e) in enumerate(block):
             qwords = words(e.question)
-            needle = e.answer_text.casefold().strip()
             best, best_score = None, -1.0
             for j in near[row]:
                 if owner[j] == title:
@@ -413,7 +411,7 @@ def not_in_archive_negatives(articles, pool, embedder, per_question: float, seed
                 if pwords[j] is None:
                     pwords[j] = words(passages[j])
                 score = float(sims[row, j]) + 0.1 * len(qwords & pwords[j])
-                if score > best_score and needle not in passages[j].casefold():
+                if score > best_score and not holds_gold(e, passages[j]):
                     best, best_score = j, score
             if best is not None:
                 yield Example(e.id + "-na", title, source, e.question, passages[best], None, "", "not_in_archive")
