@@ -87,7 +87,7 @@ SEED_FOLLOW_UPS = [
 ]
 """(first question, follow-up, fact the follow-up's answer must hold)."""
 SEED_FOLLOW_UP_MISSES: dict[str, str] = {
-    "In which year was it signed?": "declined: the reader's probability for '1961' (0.30) is under the threshold (0.35)",
+    "In which year was it signed?": "declined: the reader's probability (0.08 in the seed script's chat) is under the threshold (0.34)",
 }
 """Follow-ups (by their question) the shipped reader answers wrongly or declines."""
 
