@@ -137,25 +137,27 @@ def test_seed_question_is_answered_with_its_exact_quote(engine: qa.Engine) -> No
         assert f"<mark>{html.escape(' '.join(c.quote.split()))}</mark>" in reply
 
 
-def test_seed_follow_up_uses_the_conversation(engine: qa.Engine) -> None:
+def follow_up_reply(engine: qa.Engine, question: str, follow_up: str) -> str:
+    """The chat's reply to ``follow_up`` asked right after ``question``."""
     handler = ChatHandler(EngineStore(Path("unused"), engine))
-    first, turns = handler.respond(TREATY_QUESTION, [], {})
-    follow_up, _ = handler.respond("In which year was it signed?", chat_messages((TREATY_QUESTION, first)), turns)
+    first, turns = handler.respond(question, [], {})
+    reply, _ = handler.respond(follow_up, chat_messages((question, first)), turns)
+    return reply
+
+
+def test_seed_follow_up_uses_the_conversation(engine: qa.Engine) -> None:
+    follow_up = follow_up_reply(engine, TREATY_QUESTION, "In which year was it signed?")
     assert "Understood as: In which year was 1961 treaty signed?" in follow_up
 
 
 @pytest.mark.xfail(strict=True, reason=SEED_FOLLOW_UP_MISSES["In which year was it signed?"])
 def test_seed_year_follow_up_is_answered_in_the_chat(engine: qa.Engine) -> None:
-    handler = ChatHandler(EngineStore(Path("unused"), engine))
-    first, turns = handler.respond(TREATY_QUESTION, [], {})
-    follow_up, _ = handler.respond("In which year was it signed?", chat_messages((TREATY_QUESTION, first)), turns)
+    follow_up = follow_up_reply(engine, TREATY_QUESTION, "In which year was it signed?")
     assert "Understood as" in follow_up and "1961" in short_answer(follow_up)
 
 
 def test_seed_title_follow_up_is_answered_in_the_chat(engine: qa.Engine) -> None:
-    handler = ChatHandler(EngineStore(Path("unused"), engine))
-    first, turns = handler.respond(SPOKESPERSON_QUESTION, [], {})
-    follow_up, _ = handler.respond("What is his title?", chat_messages((SPOKESPERSON_QUESTION, first)), turns)
+    follow_up = follow_up_reply(engine, SPOKESPERSON_QUESTION, "What is his title?")
     assert "Understood as" in follow_up and "spokesperson" in short_answer(follow_up).casefold()
 
 
