@@ -7,7 +7,11 @@ a new question follows up on one of them and rewrites it for retrieval and readi
 * a pronoun or possessive ("What is **his** title?", "Who met **her**?") is read as the
   entity it stands for: the previous short answer (never a date or a number); a personal
   one (he, she, him, his, her) as the last turn's answer to a "who" question, so that
-  "Where did he speak?" after "Who is ...?" and "What is his title?" still means the person;
+  "Where did he speak?" after "Who is ...?" and "What is his title?" still means the person,
+  or, after a question whose answer cannot be a person ("Where was Benefield's body
+  found?"), as the one name that question brings; the part of the answer the new question
+  asks for is left out ("In which year was it signed?" after "the 1961 treaty" reads "...
+  was the treaty signed?": a question holding its own answer reads as unanswerable);
 * a question with no topic of its own ("What is the name?") or an ellipsis ("And in
   2003?", "What about the prize?") takes the previous turn's topic;
 * a question with a topic too thin to stand alone ("How much was the prize?": at most
@@ -30,6 +34,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .answer_kinds import Kind, asked_kind
 from .dates import MONTHS, WEEKDAYS
 from .text import QUESTION_FORM, terms
 from .types import Answer
@@ -113,6 +118,14 @@ month: never read into a pronoun ("the 1961 treaty" is; "more than US$300,000" i
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about)\b\s*(?P<rest>[^?]*)\??\s*$", re.I)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
+_NAME_RUN = re.compile(r"(?<=\s)[A-Z][\w'’.-]*[A-Za-z](?:\s+[A-Z][\w'’.-]*[A-Za-z])*")
+"""A run of capitalised words after a question's first: a name it brings."""
+_POSSESSIVE_S = re.compile(r"['’]s?$")
+_ASKS_NO_PERSON = re.compile(r"^\s*(?:where|when|why|how)\b", re.I)
+"""A question whose answer is a place, a time, a reason or an amount: never a person."""
+_TIME_PART = re.compile(rf"\d[\d,.:/-]*(?:s|th|st|nd|rd)?|(?:{'|'.join(WEEKDAYS + MONTHS)})", re.I)
+_NUMBER_PART = re.compile(r"(?:US)?[$€£]?\d[\d,.]*%?")
+_DETERMINERS = frozenset(("the", "a", "an", "this", "that"))
 MAX_SUBSTITUTE_CHARS = 80
 """A longer short answer is not read into a pronoun: it is a clause, not a name."""
 LOOK_BACK = 3
@@ -221,6 +234,37 @@ def _fill_ellipsis(previous: str, rest: str) -> str:
     return f"{previous.strip().rstrip('?')} {rest}?".replace("  ", " ")
 
 
+def _referent(word: str, turn: Exchange, person: Exchange | None) -> str:
+    """What ``word`` (a pronoun) stands for after ``turn``: a personal one (he, she, his,
+    her, him) is a person, so after a question whose answer cannot be one ("Where was
+    Benefield's body found?") it is the one name that question brings ("Benefield"), else
+    the last "who" answer; any other is the previous short answer. "" when none fits."""
+    if word not in _PERSONAL:
+        return turn.short
+    no_person = bool(_ASKS_NO_PERSON.match(turn.question)) or asked_kind(turn.question) in (Kind.TIME, Kind.NUMBER)
+    names = _NAME_RUN.findall(turn.question) if no_person else []
+    if len(names) == 1:
+        return _POSSESSIVE_S.sub("", names[0])
+    if person is not None:
+        return person.short
+    return "" if no_person else turn.short
+
+
+def _without_asked_part(short: str, kind: Kind | None) -> str:
+    """``short`` less the part a question of ``kind`` asks for: "In which year was it
+    signed?" after "the 1961 treaty" asks "... was the treaty signed?", since a question
+    that holds its own answer reads as one the passage cannot answer."""
+    if kind not in (Kind.TIME, Kind.NUMBER):
+        return short
+    asked = _TIME_PART if kind is Kind.TIME else _NUMBER_PART
+    words = [w for w in short.split() if not asked.fullmatch(w.strip(",.;:"))]
+    if len(words) == len(short.split()) or not any(w.lower() not in _DETERMINERS for w in words):
+        return short
+    if words[0].lower() not in _DETERMINERS:
+        words.insert(0, "the")
+    return " ".join(words).rstrip(",;:")
+
+
 def _resolve(question: str, turn: Exchange, person: Exchange | None = None) -> str:
     """The question with its first pronoun read as the previous short answer ("What is his
     title?" -> "What is Lin Jian's title?", "Who met her?" -> "Who met Lin Jian?"), or a
@@ -231,11 +275,12 @@ def _resolve(question: str, turn: Exchange, person: Exchange | None = None) -> s
     if not m:
         return question
     word = m.group(1).lower()
-    short = person.short if person is not None and word in _PERSONAL else turn.short
+    short = _referent(word, turn, person)
     if not _substitutable(short):
         subject = _WHO_IS.match(turn.question) if word in _PERSONAL else None
         if subject is None:
             return question
         short = subject.group("subject")
+    short = _without_asked_part(short, asked_kind(question))
     possessive = word in _POSSESSIVES and not (word == "her" and _AFTER_OBJECT_HER.match(question, m.end()))
     return question[: m.start()] + short + ("'s" if possessive else "") + question[m.end() :]

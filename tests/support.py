@@ -86,9 +86,7 @@ SEED_FOLLOW_UPS = [
     ("What treaty did North Korea sign with the Soviet Union?", "In which year was it signed?", "1961"),
 ]
 """(first question, follow-up, fact the follow-up's answer must hold)."""
-SEED_FOLLOW_UP_MISSES: dict[str, str] = {
-    "In which year was it signed?": "declined: the reader's probability (0.08 in the seed script's chat) is under the threshold (0.34)",
-}
+SEED_FOLLOW_UP_MISSES: dict[str, str] = {}
 """Follow-ups (by their question) the shipped reader answers wrongly or declines."""
 
 

@@ -14,7 +14,7 @@ from qa import Answer, Article, Citation, Passage
 from qa.conversation import Exchange
 from qa_app.chat import ChatHandler, conversation, message_text, reply_key
 from qa_app.store import EngineStore
-from tests.support import SEED_FOLLOW_UP_MISSES, SPOKESPERSON_QUESTION, TREATY_QUESTION, short_answer
+from tests.support import SPOKESPERSON_QUESTION, TREATY_QUESTION, short_answer
 
 ARTICLE = Article("a1", "Seoul vows stern actions", "Intro line.\nLim Soo-suk is the spokesperson.\n", "2024-06-20")
 QUOTE = "Lim Soo-suk is the spokesperson."
@@ -147,10 +147,9 @@ def follow_up_reply(engine: qa.Engine, question: str, follow_up: str) -> str:
 
 def test_seed_follow_up_uses_the_conversation(engine: qa.Engine) -> None:
     follow_up = follow_up_reply(engine, TREATY_QUESTION, "In which year was it signed?")
-    assert "Understood as: In which year was 1961 treaty signed?" in follow_up
+    assert "Understood as: In which year was the treaty signed?" in follow_up
 
 
-@pytest.mark.xfail(strict=True, reason=SEED_FOLLOW_UP_MISSES["In which year was it signed?"])
 def test_seed_year_follow_up_is_answered_in_the_chat(engine: qa.Engine) -> None:
     follow_up = follow_up_reply(engine, TREATY_QUESTION, "In which year was it signed?")
     assert "Understood as" in follow_up and "1961" in short_answer(follow_up)

@@ -9,7 +9,11 @@ def test_pronouns_are_read_as_the_previous_answer_but_never_a_date():
 
     assert read("Who met her?", "Lim Soo-suk") == "Who met Lim Soo-suk?"
     assert read("What is her title?", "Lim Soo-suk") == "What is Lim Soo-suk's title?"
-    assert read("When was it signed?", "the 1961 treaty") == "When was the 1961 treaty signed?"
+    assert read("Where was it signed?", "the 1961 treaty") == "Where was the 1961 treaty signed?"
+    # less the part asked for: a question holding its own answer reads as unanswerable
+    assert read("In which year was it signed?", "1961 treaty") == "In which year was the treaty signed?"
+    assert read("When was it signed?", "the June 2024 pact") == "When was the pact signed?"
+    assert read("How much did it cost?", "a US$300 car") == "How much did a car cost?"
     for short in ("1961", "June 20, 2024", "12,575"):
         assert read("What is its title?", short) == "What is its title?"
 
@@ -75,3 +79,21 @@ def test_a_thin_question_follows_up_when_the_previous_article_mentions_it():
     assert understand("How much did the tickets cost?", [prize], texts).follows is None  # not in that article
     # a question with a topic of its own stands alone even when the article mentions it
     assert understand("How much was the prize for the Guardian award?", [prize], texts).follows is None
+
+
+def test_a_personal_pronoun_is_a_person_not_a_place_or_a_time():
+    texts = {"b": "Benefield's body was found in a ditch. The man charged with her murder is held on a US$1 million bond."}.get
+    where = Exchange("Where was Benefield's body found?", "in a ditch", "in a ditch", "b")
+    # "her" after a "where" question is the one name that question brings, not its answer
+    assert understand("How much is the bond of the man charged with her murder?", [where], texts).reader_question == (
+        "How much is the bond of the man charged with Benefield's murder?"
+    )
+    tax = Exchange("How much inheritance tax did Edith Windsor pay?", "more than US$300,000", "more than US$300,000")
+    assert understand("Who was she married to?", [tax]).reader_question == "Who was Edith Windsor married to?"
+    # two names: no telling which one is meant, so the pronoun stays (the turn still follows up)
+    met = Exchange("When did Kim and Putin meet?", "Wednesday", "Wednesday")
+    assert understand("What is his title?", [met]).reader_question == "What is his title?"
+    # after a place, a personal pronoun is the last "who" answer, never the place
+    who = Exchange("Who is the Foreign Ministry spokesperson?", "Lim Soo-suk", "Lim Soo-suk")
+    place = Exchange("Where did the briefing take place?", "Government Complex Seoul", "Government Complex Seoul")
+    assert understand("What is his title?", [who, place]).reader_question == "What is Lim Soo-suk's title?"
