@@ -233,6 +233,8 @@ def main(argv=None) -> int:
     ap.add_argument("--near-miss", type=float, default=0.3,
                     help="share given an antonym or negated near miss (when one applies)")
     ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
+    ap.add_argument("--real-repeat", type=int, default=1,
+                    help="times each of SQuAD's real unanswerable questions is trained on (about 160 among ~200k examples)")
     ap.add_argument("--window-miss", type=float, default=0.3, help="share of missed engine windows kept as negatives")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                     help="bf16 autocast on the CPU (about twice as fast; master weights stay fp32)")
@@ -269,7 +271,7 @@ def main(argv=None) -> int:
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train_arts, held_arts = build_examples(args, refused)
     data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap", "near_miss",
-                 "not_in_archive", "window_miss", "role_swap", "sentence_cut")  # fmt: skip
+                 "not_in_archive", "window_miss", "role_swap", "sentence_cut", "real_repeat")  # fmt: skip
     cache = work / f"windows-{hashlib.sha1(json.dumps([vars(args)[k] for k in data_keys]).encode()).hexdigest()[:10]}.pkl"
     if cache.exists():
         with open(cache, "rb") as f:
@@ -282,6 +284,8 @@ def main(argv=None) -> int:
         train_ex = with_negatives(train_arts, args, args.seed, embedder)
         held_ex = with_negatives(held_arts, args, args.seed + 100, embedder)
         train_ex = rd.engine_windows(train_ex, embedder, args.window_chars, args.window_miss, args.seed)
+        # SQuAD's real adversarial questions are the one kind not made here: seen more often.
+        train_ex += [e for e in train_ex if e.kind == "unanswerable"] * (args.real_repeat - 1)
         rng = random.Random(args.seed)
         feats = featurize(train_ex, tokenizer, args, rng)
         kinds = {"examples": dict(Counter(e.kind for e in train_ex)), "sources": dict(Counter(e.source for e in train_ex))}
