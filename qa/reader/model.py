@@ -168,10 +168,12 @@ def torch_forward(model) -> Forward:
     """:data:`Forward` for a transformers question-answering model (training, export checks)."""
     import torch
 
+    device = next(model.parameters()).device
+
     def forward(ids, types, mask):
         with torch.inference_mode():
-            out = model(input_ids=torch.from_numpy(ids), token_type_ids=torch.from_numpy(types),
-                        attention_mask=torch.from_numpy(mask))  # fmt: skip
-        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+            out = model(input_ids=torch.from_numpy(ids).to(device), token_type_ids=torch.from_numpy(types).to(device),
+                        attention_mask=torch.from_numpy(mask).to(device))  # fmt: skip
+        return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
 
     return forward

