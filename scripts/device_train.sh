@@ -7,7 +7,9 @@
 #   here:    .venv/bin/python -m qa.reader.train --save-kit kit ARGS...   # examples + fp16 base
 #            scripts/device_train.sh --prepare      # PyStemmer's wheel in .whl/, the weights
 #                                                   # kept out of the tree that travels
-#   device:  run(command="bash scripts/device_train.sh kit --max-len 256 ...", carry=["kit", ".whl"])
+#   device:  run(command="bash scripts/device_train.sh kit --max-len 256 --stride 96 --batch 64
+#                --lr 1e-4 --epochs 4 --max-minutes 7 --checkpoint-steps 2000 --eval-limit 2000",
+#                carry=["kit", ".whl"], timeout_s=600)    # from the base; kit + tree ~59 MB
 #   here:    scripts/device_train.sh --collect /work/.device/... OUT_DIR   # weights back, ONNX
 #            scripts/device_train.sh --restore      # the weights tracked again
 #
@@ -23,7 +25,7 @@ case "${1:-}" in
     # The shipped weights (~100 MB) would push the tree over the 64 MiB that travels: out of the
     # index and ignored until --restore (nothing is committed; the files stay on disk).
     git rm -q --cached "${weights[@]}"
-    { echo "$marker"; printf '/%s\n' "${weights[@]}"; echo "/kit/"; echo "/.whl/"; } >> .git/info/exclude
+    { echo "$marker"; printf '/%s\n' "${weights[@]}"; } >> .git/info/exclude  # kit/ and .whl/: .gitignore
     .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
         -d .whl "PyStemmer==$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("PyStemmer"))')"
@@ -31,7 +33,7 @@ case "${1:-}" in
     exit 0 ;;
 --restore)
     git reset -q -- "${weights[@]}"
-    sed -i "/^$marker\$/,+${#weights[@]}d;/^\/kit\/\$/d;/^\/\.whl\/\$/d" .git/info/exclude
+    sed -i "/^$marker\$/,+${#weights[@]}d" .git/info/exclude
     git status --short -- qa/reader/model
     exit 0 ;;
 --collect)
