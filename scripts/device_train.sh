@@ -41,7 +41,9 @@ case "${1:-}" in
     mkdir -p "$out"
     cat "$from"/model.safetensors.part* > "$out/model.safetensors"
     cp "$from"/reader.json "$from"/config.json "$out/"
-    cp kit/base/tokenizer.json kit/base/tokenizer_config.json kit/base/vocab.txt kit/base/special_tokens_map.json "$out/"
+    for f in kit/base/*; do  # the tokenizer files, as the training run saved them from the kit's base
+        case "${f##*/}" in model.safetensors | config.json) ;; *) cp "$f" "$out/" ;; esac
+    done
     want=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["weights_sha256"])' "$out/reader.json")
     got=$(sha256sum "$out/model.safetensors" | cut -d' ' -f1)
     [ "$want" = "$got" ] || { echo "weights came back damaged: sha256 $got, reader.json says $want" >&2; exit 1; }

@@ -249,7 +249,7 @@ def main(argv=None) -> int:
                     help="share given an antonym or negated near miss (when one applies)")
     ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
     ap.add_argument("--real-repeat", type=int, default=1,
-                    help="times each of SQuAD's real unanswerable questions is trained on (about 160 among ~200k examples)")
+                    help="times each of SQuAD's real unanswerable questions is trained on (100 among ~196k training examples)")
     ap.add_argument("--window-miss", type=float, default=0.3, help="share of missed engine windows kept as negatives")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                     help="bf16 autocast (on the CPU about twice as fast; master weights stay fp32)")
@@ -328,8 +328,7 @@ def main(argv=None) -> int:
           f"held-out {len(held_ex)} ({dict(Counter(e.kind for e in held_ex))})", flush=True)  # fmt: skip
     (work / "held_out.json").write_text(json.dumps([e.__dict__ for e in held_ex]), encoding="utf-8")
 
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if args.device == "auto" else args.device)  # fmt: skip
+    device = torch.device(args.device if args.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu")
     model = AutoModelForQuestionAnswering.from_pretrained(args.init or base, dtype=torch.float32).to(device)
     # The word embeddings stay as pretrained: a quarter fewer weights to update on CPU,
     # and words absent from the training data keep their meaning.
