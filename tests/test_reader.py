@@ -345,6 +345,34 @@ def test_role_swaps_take_a_name_of_the_passage_from_outside_the_answers_sentence
     assert not list(rd.role_swap_negatives([("T", "src", alone)], 1.0, seed=1))
 
 
+def test_sibling_swaps_change_one_word_for_a_sibling_the_passage_never_uses():
+    context = ("On Monday the council of New York met for seven hours. Its official report, "
+               "published in March, called the plan consistent with the law.")  # fmt: skip
+    asked = [_example("a", "How long did the council of New York meet on Monday?", context, "seven hours")]
+    out = set()
+    for s in range(30):
+        (e,) = rd.sibling_swap_negatives([("T", "src", asked)], 1.0, seed=s)
+        assert e.kind == "sibling_swap" and not e.answerable and e.context == context and e.id == "a-ss"
+        out.add(e.question)
+    # Another weekday, or another state (a two-word name swapped whole), never one the passage uses.
+    assert any(q.endswith(("on Tuesday?", "on Friday?", "on Sunday?")) for q in out)
+    assert any("of New Mexico" in q or "of New Jersey" in q for q in out)
+    assert all(q.count("New York") + q.count("Monday") == 1 for q in out)
+    # A number word swapped neither for one the passage uses nor for one it writes in digits.
+    digits = context.replace("March", "March, 8 days later")
+    for s in range(30):
+        (e,) = rd.sibling_swap_negatives([("T", "src", [_example("b", "Why did the seven hours matter?", digits, "consistent with the law")])], 1.0, seed=s)
+        assert "seven" not in e.question and "eight" not in e.question
+    # "May" the verb and "North America" the name are no month and no country to swap.
+    plain = [_example("c", "What may the North America office publish?", "The North America office may publish a report.", "a report")]
+    assert not list(rd.sibling_swap_negatives([("T", "src", plain)], 1.0, seed=1))
+    # With no sibling to swap, a negating prefix is added or taken off, when the flipped word
+    # is a word of the articles (here of another passage) and absent from this one.
+    other = [_example(f"o{i}", "What was unofficial?", f"The unofficial count {i} was late.", "The unofficial count") for i in range(3)]
+    flip = [_example("d", "What did the official report call the plan?", context.replace(" published in March,", ""), "consistent with the law")]
+    turned = {e.question for e in rd.sibling_swap_negatives([("T", "src", flip), ("U", "src", other)], 1.0, seed=1) if e.id == "d-ss"}
+    assert turned == {"What did the unofficial report call the plan?"}
+
 def test_sentence_cuts_take_the_answers_sentence_out_of_the_passage():
     context = ("In 1831 Chopin moved to Paris. There he met Liszt, who admired his playing. "
                "The salon of George Sand was the talk of Paris for years.")  # fmt: skip

@@ -22,6 +22,11 @@ training files hold only 348 real ones:
   answerable question: a word turned into its opposite that the passage never uses
   ("the largest" -> "the smallest"), or, failing that, the question negated ("Who was the
   first ...?" -> "Who wasn't the first ...?") where no negation is near the answer.
+- ``sibling_swap``: a word of the question that the passage uses swapped for a sibling it
+  never uses (another weekday, month, number word, colour, country, nationality or US state:
+  "New York" -> "New Mexico"), or given or stripped of a negating prefix ("official" ->
+  "unofficial"): the one-word change that most of SQuAD 2.0's real unanswerable questions
+  that the reader still answers turn out to be.
 - ``not_in_archive``: the question against the passage of *another* article most like it
   (by the engine's own embedder and word overlap): what a news user's unanswerable
   question usually is, a question whose article the archive does not hold.
@@ -48,7 +53,7 @@ from pathlib import Path
 
 __all__ = [
     "Example", "DevSplitError", "load_squad", "dev_titles", "split", "other_passage_negatives", "entity_swap_negatives",
-    "role_swap_negatives", "sentence_cut_negatives", "cut_answer_sentence", "holds_gold", "still_answers", "not_in_archive_negatives", "engine_windows",
+    "role_swap_negatives", "sentence_cut_negatives", "sibling_swap_negatives", "cut_answer_sentence", "holds_gold", "still_answers", "not_in_archive_negatives", "engine_windows",
 ]  # fmt: skip
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -348,6 +353,101 @@ def near_miss_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
                 negated = _cased(_NOT[aux.group("aux").casefold()], aux.group("aux"))
                 question = e.question[: aux.start("aux")] + negated + e.question[aux.end("aux") :]
                 yield Example(e.id + "-ng", title, source, question, e.context, None, "", "negation")
+
+
+
+_SIBLINGS = (
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "January February March April May June July August September October November December",
+    "two three four five six seven eight nine ten eleven twelve",
+    "twenty thirty forty fifty sixty seventy eighty ninety",
+    "hundred thousand million billion trillion",
+    "third fourth fifth sixth seventh eighth ninth tenth",
+    "red blue green yellow black white orange purple brown pink grey",
+    "Africa Asia Europe Antarctica",
+    "American British English French German Italian Spanish Portuguese Dutch Russian Polish Greek Turkish Chinese "
+    "Japanese Korean Indian Pakistani Iranian Egyptian Mexican Canadian Brazilian Australian Irish Scottish Swedish",
+    "America Britain England France Germany Italy Spain Portugal Netherlands Russia Poland Greece Turkey China Japan "
+    "Korea India Pakistan Iran Egypt Mexico Canada Brazil Australia Ireland Scotland Sweden Norway Denmark Israel",
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho Illinois "
+    "Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota Mississippi Missouri "
+    "Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania Tennessee Texas Utah Vermont Virginia Washington "
+    "Wisconsin Wyoming",
+    "New_York New_Jersey New_Mexico New_Hampshire",
+    "North_Carolina South_Carolina North_Dakota South_Dakota West_Virginia",
+)  # fmt: skip
+"""Words of one class for the ``sibling_swap`` kind, each class one line (``_`` joins a
+name's words); a capitalised class is matched only capitalised ("May", "March")."""
+_SIBLING: dict[str, tuple[str, ...]] = {}
+for _line in _SIBLINGS:
+    _class = tuple(w.replace("_", " ") for w in _line.split())
+    for _w in _class:
+        _SIBLING.setdefault(_w if _w[0].isupper() else _w.casefold(), _class)
+_SIBLING_WORD = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _SIBLING), key=len, reverse=True)) + r")\b", re.I)
+_DIGITS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_FLIP_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis")
+_FLIP_ENDINGS = ("able", "ible", "al", "ent", "ant", "ive", "ect", "ete", "ar", "ate", "ure", "ous", "id", "ful")
+"""A word takes or loses ``in``/``im``/``il``/``ir``/``dis`` only when it ends as an
+adjective does: "consistent"/"inconsistent", but not "form"/"inform" or "play"/"display"."""
+
+
+def _flips(word: str, vocabulary: set[str]) -> list[str]:
+    """The words ``word`` turns into with a negating prefix added or taken off, among
+    ``vocabulary`` ("official" -> "unofficial", "inconsistent" -> "consistent")."""
+    w = word.casefold()
+    out = []
+    for p in _FLIP_PREFIXES:
+        loose = p in ("un", "non")
+        if (loose or w.endswith(_FLIP_ENDINGS)) and len(w) >= (4 if loose else 5) and p + w in vocabulary:
+            out.append(p + w)
+        base = w[len(p) :]
+        if w.startswith(p) and len(base) >= (4 if loose else 5) and (loose or base.endswith(_FLIP_ENDINGS)) and base in vocabulary:
+            out.append(base)
+    return out
+
+
+def _mentions(folded: str, word: str) -> bool:
+    return re.search(r"\b" + re.escape(word.casefold()) + r"\b", folded) is not None
+
+
+def sibling_swap_negatives(articles, per_question: float, seed: int, min_count: int = 3) -> Iterator[Example]:
+    """The question with a word its passage uses swapped for a sibling the passage never
+    uses: another weekday, month, number word, colour, country, nationality or US state
+    ("Monday" -> "Tuesday", "New York" -> "New Mexico"), or the word with a negating prefix
+    added or taken off ("official" -> "unofficial") when that word occurs at least
+    ``min_count`` times in the articles' passages. SQuAD 2.0's writers made most of their
+    unanswerable questions so: one word changed, the rest of the question still matching."""
+    rng = random.Random(seed)
+    counts: dict[str, int] = defaultdict(int)
+    for _, _, examples in articles:
+        for c in dict.fromkeys(e.context for e in examples):
+            for w in set(re.findall(r"[a-z]+", c.casefold())):
+                counts[w] += 1
+    vocabulary = {w for w, n in counts.items() if n >= min_count}
+    for title, source, examples in articles:
+        for e in examples:
+            if not e.answerable or rng.random() >= per_question:
+                continue
+            folded = e.context.casefold()
+            options = []
+            for m in _SIBLING_WORD.finditer(e.question):
+                siblings = _SIBLING.get(m.group(0)) or _SIBLING.get(m.group(0).casefold())
+                if siblings is None or not _mentions(folded, m.group(0)) or re.search(r"[A-Z]\w*\s$", e.question[: m.start()]):
+                    continue  # (nor a word inside a longer name: "North America", "East Germany")
+                new = [s for s in siblings if s.casefold() != m.group(0).casefold() and not _mentions(folded, s)
+                       and not (s in _DIGITS and _mentions(folded, _DIGITS[s]))]  # fmt: skip
+                if new:
+                    options.append((m, [s if s[0].isupper() else _cased(s, m.group(0)) for s in new]))
+            if not options:
+                for m in re.finditer(r"[A-Za-z]+", e.question):
+                    if m.group(0).casefold() not in _STOP and _mentions(folded, m.group(0)):
+                        new = [f for f in _flips(m.group(0), vocabulary) if not _mentions(folded, f)]
+                        if new:
+                            options.append((m, [_cased(f, m.group(0)) for f in new]))
+            if options:
+                m, new = rng.choice(options)
+                question = e.question[: m.start()] + rng.choice(new) + e.question[m.end() :]
+                yield Example(e.id + "-ss", title, source, question, e.context, None, "", "sibling_swap")
 
 
 def _swap(old: str, names: list[str], ctx_folded: str, rng: random.Random) -> str | None:

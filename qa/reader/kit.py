@@ -27,7 +27,8 @@ __all__ = ["EXAMPLE_ARGUMENTS", "KitError", "read", "write", "write_base"]
 
 FORMAT = 1
 EXAMPLE_ARGUMENTS = ("data", "seed", "window_chars", "held_out_share", "news_held_out_share", "other_passage", "entity_swap",
-                     "near_miss", "not_in_archive", "window_miss", "role_swap", "sentence_cut", "real_repeat")  # fmt: skip
+                     "near_miss", "not_in_archive", "window_miss", "role_swap", "sentence_cut", "real_repeat",
+                     "sibling_swap")  # fmt: skip
 """The training arguments that decide the examples (the rest decide how they are fitted)."""
 _FIELDS = ("id", "title", "source", "question", "context", "answer_start", "answer_text", "kind", "other_answers")
 

@@ -124,6 +124,7 @@ def with_negatives(arts, args, seed, embedder):
     examples += rd.near_miss_negatives(arts, args.near_miss, seed + 3)
     examples += rd.role_swap_negatives(arts, args.role_swap, seed + 4)  # none at the default share, 0
     examples += rd.sentence_cut_negatives(arts, args.sentence_cut, seed + 5)  # likewise
+    examples += rd.sibling_swap_negatives(arts, getattr(args, "sibling_swap", 0.0), seed + 6)  # likewise; older runs lack it
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
@@ -245,6 +246,9 @@ def main(argv=None) -> int:
                     help="share given a role-swap negative (an entity of the passage outside the answer's sentence)")
     ap.add_argument("--sentence-cut", type=float, default=0.0,
                     help="share given a sentence-cut negative (the passage without the answer's sentence)")
+    ap.add_argument("--sibling-swap", type=float, default=0.0,
+                    help="share given a sibling-swap negative (a weekday, month, number word, country ... the passage "
+                         "uses swapped for one it never uses; or a negating prefix added or taken off)")
     ap.add_argument("--near-miss", type=float, default=0.3,
                     help="share given an antonym or negated near miss (when one applies)")
     ap.add_argument("--not-in-archive", type=float, default=0.2, help="share given a not-in-the-archive negative")
@@ -433,9 +437,9 @@ def main(argv=None) -> int:
 def held_out_figures(model, tokenizer, held_ex, args) -> dict:
     """:func:`summarize` of the closed setting on ``--eval-limit`` held-out examples (a
     sample seeded by ``--seed``, so every call reads the same ones), printed."""
-    # Role swaps and sentence cuts came later: each sampled apart, so that the other kinds'
+    # Role swaps, sentence cuts and sibling swaps came later: each sampled apart, so that the other kinds'
     # sample stays the one earlier runs were measured on.
-    later = ("role_swap", "sentence_cut")
+    later = ("role_swap", "sentence_cut", "sibling_swap")
     rest = [e for e in held_ex if e.kind not in later]
     sample = random.Random(args.seed).sample(rest, min(args.eval_limit, len(rest)))
     for kind in later:
