@@ -48,8 +48,9 @@ def main() -> int:
         f"| steps | {record['steps']} of {record['planned_steps']} planned ({record['steps'] * a['batch']:,} windows of {record['train_windows']:,}) |",
         f"| time | {record['train_seconds'] / 60:.0f} min on {record['threads']} CPU cores, seed {a['seed']} |",
         f"| reproduce the same steps | `--steps {record['steps']}` instead of `--max-minutes` |",
-        *([f"| continued from | the previous run's weights (`--init`), its first {a['skip_steps']:,} batches of the "
-           f"seeded plan skipped (`--skip-steps`): see the run table |"] if a.get("init") else []),
+        *([f"| continued from | the previous run's weights (`--init`)"
+           + (f", its first {a['skip_steps']:,} batches of the seeded plan skipped (`--skip-steps`)" if a.get("skip_steps") else "")
+           + ": see the run table |"] if a.get("init") else []),
     ])  # fmt: skip
     sources = "\n".join(f"| {s} | {LICENCES.get(s, '?')} | {n:,} |" for s, n in sorted(record["train_sources"].items()))
     kinds = ", ".join(f"{k} {n:,}" for k, n in record["train_examples"].items())
