@@ -373,6 +373,7 @@ def test_sibling_swaps_change_one_word_for_a_sibling_the_passage_never_uses():
     turned = {e.question for e in rd.sibling_swap_negatives([("T", "src", flip), ("U", "src", other)], 1.0, seed=1) if e.id == "d-ss"}
     assert turned == {"What did the unofficial report call the plan?"}
 
+
 def test_sentence_cuts_take_the_answers_sentence_out_of_the_passage():
     context = ("In 1831 Chopin moved to Paris. There he met Liszt, who admired his playing. "
                "The salon of George Sand was the talk of Paris for years.")  # fmt: skip

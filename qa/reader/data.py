@@ -355,7 +355,6 @@ def near_miss_negatives(articles, per_question: float, seed: int) -> Iterator[Ex
                 yield Example(e.id + "-ng", title, source, question, e.context, None, "", "negation")
 
 
-
 _SIBLINGS = (
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
     "January February March April May June July August September October November December",

@@ -124,7 +124,7 @@ def with_negatives(arts, args, seed, embedder):
     examples += rd.near_miss_negatives(arts, args.near_miss, seed + 3)
     examples += rd.role_swap_negatives(arts, args.role_swap, seed + 4)  # none at the default share, 0
     examples += rd.sentence_cut_negatives(arts, args.sentence_cut, seed + 5)  # likewise
-    examples += rd.sibling_swap_negatives(arts, getattr(args, "sibling_swap", 0.0), seed + 6)  # likewise; older runs lack it
+    examples += rd.sibling_swap_negatives(arts, args.sibling_swap, seed + 6)  # likewise
     examples += rd.not_in_archive_negatives(arts, arts, embedder, args.not_in_archive, seed + 2)
     return examples
 
