@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -42,7 +44,7 @@ import qa  # noqa: E402
 from qa.config import Config  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.loading import load_articles  # noqa: E402
-from qa.reader.calibrate import RIGHT_F1  # noqa: E402
+from qa.reader.calibrate import RIGHT_F1, reliability  # noqa: E402
 from qa.reader.metrics import exact_match, expected_calibration_error, f1_score, max_over  # noqa: E402
 
 
@@ -149,6 +151,7 @@ def evaluate(engine: Engine, questions: list[dict], spans: dict) -> dict:
         "median answer chars": statistics.median(lengths) if lengths else 0,
         "bad citations": bad_citations,
         "ask p50 ms": 1000 * latencies[len(latencies) // 2],
+        "reliability (answers given)": reliability(np.array(answered_p), np.array(answered_right, dtype=float)),
         "rows": rows,
     }
 
@@ -208,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             result.update(closed_setting(engine, questions))
             results[backend] = result
     rows = {b: r.pop("rows") for b, r in results.items()}
+    tables = {b: r.pop("reliability (answers given)") for b, r in results.items()}
     if args.json:
         args.json.write_text(json.dumps(rows[backends[0]] if len(backends) == 1 else rows, indent=1))
     width = max(map(len, results[backends[0]]))
@@ -215,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     for key in results[backends[0]]:
         values = [results[b][key] for b in backends]
         print(f"{key:<{width}}  " + "  ".join(f"{v:8.3f}" if isinstance(v, float) else f"{v:>8}" for v in values))
+    for backend, table in tables.items():
+        print(f"reliability of the answers given ({backend}): probability bin, answers, mean probability, share right")
+        for b in table:
+            print(f"    {b['bin']}  {b['n']:4d}  {b['mean_probability']:.2f}  {b['right']:.2f}")
     if len(backends) == 2:
         a, b = rows["faiss"], rows["milvus"]
         same = sum((x["found"], x["span"]) == (y["found"], y["span"]) for x, y in zip(a, b)) / len(a)

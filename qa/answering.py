@@ -23,7 +23,7 @@ import numpy as np
 
 from . import metadata
 from .answer_kinds import Kind, asked_kind, fits
-from .phrases import whole_phrase
+from .phrases import well_formed, whole_phrase
 from .chunking import reading_window, sentences
 from .config import Config
 from .conversation import History, last_exchange, topic_terms, understand
@@ -107,10 +107,10 @@ class Answerer:
         reading.windows = [self._window(c) for c in top]
         texts = [self.data.texts[w.cand.article][w.start : w.end] for w in reading.windows]
         kind = asked_kind(reader_question)
-        n_best = self.reader.read_n_best(reader_question, texts, self.config.reader_spans if kind else 1)
-        # Each window's best span of the kind the question asks for ("when": a time), or
-        # its best span when none is.
-        picked = [_of_kind(kind, text, spans) for text, spans in zip(texts, n_best)]
+        n_best = self.reader.read_n_best(reader_question, texts, self.config.reader_spans)
+        # Each window's best well-formed span of the kind the question asks for ("when": a
+        # time), or its best span when none is.
+        picked = [_pick(kind, text, spans) for text, spans in zip(texts, n_best)]
         reading.spans = [span for span, _ in picked]
         scored = [(i, s) for i, s in enumerate(reading.spans) if s is not None]
         if not scored:
@@ -296,13 +296,18 @@ class Answerer:
         return self.data.article(i)
 
 
-def _of_kind(kind: Kind | None, text: str, spans: list[SpanScore]) -> tuple[SpanScore | None, bool]:
+def _pick(kind: Kind | None, text: str, spans: list[SpanScore]) -> tuple[SpanScore | None, bool]:
     """The first of ``spans`` (best first, offsets into ``text``) that fits ``kind``, and
-    True; else the first span and False (None when there is none)."""
-    for span in spans:
+    True; else the first span and False (None when there is none). A span that is
+    :func:`~qa.phrases.well_formed` (one sentence, balanced quotes) is taken before one
+    that is not."""
+    if not spans:
+        return None, False
+    shaped = [s for s in spans if well_formed(text, s.start, s.end)] or spans
+    for span in shaped + spans:
         if fits(kind, text[span.start : span.end]):
             return span, True
-    return (spans[0] if spans else None), False
+    return shaped[0], False
 
 
 def _confidence(probability: float) -> str:

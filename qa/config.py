@@ -50,8 +50,9 @@ class Config:
     the engine, against 53.7% at 500, for ~1.7x the reader's time (4 x 650: 58.0%; 5 x 800:
     60.0% at 2.6x, past the latency goal)."""
     reader_spans: int = 5
-    """Spans of each window weighed when the question asks for a kind of answer (a time,
-    a number, a name: :mod:`qa.answer_kinds`): the best one of that kind is taken."""
+    """Spans of each window weighed: the best one that keeps to one sentence and closes its
+    quotes (:func:`qa.phrases.well_formed`) and is of the kind the question asks for (a
+    time, a number, a name: :mod:`qa.answer_kinds`) is taken."""
     max_answer_chars: int = 400
     """Longest supporting extract shown with the short answer."""
 

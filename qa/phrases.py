@@ -3,16 +3,21 @@
 The reader picks its span token by token, so it can start inside a name ("Complex Seoul"
 for "Government Complex Seoul") or stop halfway through "between North Korea and the
 Soviet Union". :func:`whole_phrase` widens such a span, inside the text it was read from,
-to the whole word, the rest of a name, and both sides of "between ... and".
+to the whole word, the rest of a name, and both sides of "between ... and". It can also run
+on past its phrase, into the next sentence ("New York to undergo minor surgery ... It was
+reported ...") or over a closing quote ('Largest film stunt explosion" in cinematic
+history'): :func:`well_formed` tells such spans apart, so that the answerer can take the
+reader's next-best span instead.
 """
 
 from __future__ import annotations
 
 import re
 
+from .chunking import sentences
 from .dates import MONTHS, WEEKDAYS
 
-__all__ = ["whole_phrase"]
+__all__ = ["whole_phrase", "well_formed"]
 
 # Capitalised words that open sentences or clauses rather than belong to a name.
 _NOT_NAME = frozenset(
@@ -70,3 +75,15 @@ def whole_phrase(text: str, start: int, end: int, lo: int = 0, hi: int | None = 
         if m:
             end = m.end()
     return start, end
+
+
+_PAIRS = (("(", ")"), ("[", "]"), ("“", "”"))
+
+
+def well_formed(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies inside one sentence of ``text`` and opens every
+    bracket and double quote it closes (and closes every one it opens)."""
+    span = text[start:end]
+    if span.count('"') % 2 or any(span.count(a) != span.count(b) for a, b in _PAIRS):
+        return False
+    return any(a <= start and end <= b for a, b in sentences(text))
