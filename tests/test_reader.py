@@ -362,10 +362,20 @@ def test_sibling_swaps_change_one_word_for_a_sibling_the_passage_never_uses():
     digits = context.replace("March", "March, 8 days later")
     for s in range(30):
         (e,) = rd.sibling_swap_negatives([("T", "src", [_example("b", "Why did the seven hours matter?", digits, "consistent with the law")])], 1.0, seed=s)
-        assert "seven" not in e.question and "eight" not in e.question
+        assert "eight" not in e.question and "days" not in e.question  # nor a unit the passage uses
+        assert ("seven" in e.question) != ("hours" in e.question)
     # "May" the verb and "North America" the name are no month and no country to swap.
     plain = [_example("c", "What may the North America office publish?", "The North America office may publish a report.", "a report")]
     assert not list(rd.sibling_swap_negatives([("T", "src", plain)], 1.0, seed=1))
+    # A lower-case class's word capitalised inside the question is part of a name; the
+    # question's own first word opens none.
+    house = [_example("h", "Who met in the White House in spring?", "In spring they met in the White House.", "they")]
+    assert {e.question for s in range(20) for e in rd.sibling_swap_negatives([("T", "src", house)], 1.0, seed=s)} <= {
+        f"Who met in the White House in {w}?" for w in ("summer", "autumn", "winter")}
+    first = [_example("f", "Did French troops hurt a knee?", "French troops hurt a knee in the war.", "French troops")]
+    swapped = {e.question for s in range(30) for e in rd.sibling_swap_negatives([("T", "src", first)], 1.0, seed=s)}
+    assert any(q.startswith("Did ") and "French" not in q and q.endswith("troops hurt a knee?") for q in swapped)
+    assert "Did French troops hurt an arm?" in swapped  # the article follows the word
     # With no sibling to swap, a negating prefix is added or taken off, when the flipped word
     # is a word of the articles (here of another passage) and absent from this one.
     other = [_example(f"o{i}", "What was unofficial?", f"The unofficial count {i} was late.", "The unofficial count") for i in range(3)]

@@ -23,8 +23,9 @@ training files hold only 348 real ones:
   ("the largest" -> "the smallest"), or, failing that, the question negated ("Who was the
   first ...?" -> "Who wasn't the first ...?") where no negation is near the answer.
 - ``sibling_swap``: a word of the question that the passage uses swapped for a sibling it
-  never uses (another weekday, month, number word, colour, country, nationality or US state:
-  "New York" -> "New Mexico"), or given or stripped of a negating prefix ("official" ->
+  never uses (another weekday, month, number word, colour, country, US state, relative, body
+  part, sport, season, time unit, profession ...: "New York" -> "New Mexico", "his knee" ->
+  "his arm"), or given or stripped of a negating prefix ("official" ->
   "unofficial"): the one-word change that most of SQuAD 2.0's real unanswerable questions
   that the reader still answers turn out to be.
 - ``not_in_archive``: the question against the passage of *another* article most like it
@@ -374,9 +375,32 @@ _SIBLINGS = (
     "Wisconsin Wyoming",
     "New_York New_Jersey New_Mexico New_Hampshire",
     "North_Carolina South_Carolina North_Dakota South_Dakota West_Virginia",
+    "father mother son daughter brother sister uncle aunt nephew niece grandfather grandmother husband wife",
+    "king queen prince princess emperor empress duke duchess",
+    "boys girls", "boy girl", "actor actress",
+    "arm leg knee shoulder ankle wrist hip elbow neck chest",
+    "football basketball baseball tennis cricket rugby hockey golf volleyball boxing",
+    "north south east west", "northern southern eastern western",
+    "northeast northwest southeast southwest",
+    "spring summer autumn winter",
+    "minutes hours days weeks months years decades centuries",
+    "gold silver bronze",
+    "dollars euros pounds yen francs rupees",
+    "piano guitar violin drums cello flute trumpet saxophone",
+    "dog cat horse cow pig sheep goat chicken lion tiger wolf fox deer",
+    "singer dancer painter composer director producer writer poet architect engineer lawyer",
+    "president governor mayor senator chancellor",
+    "television radio newspaper magazine",
+    "breakfast lunch dinner",
+    "morning afternoon evening",
+    "Christian Muslim Jewish Hindu Buddhist", "Catholic Protestant",
+    "Christianity Islam Judaism Hinduism Buddhism",
+    "Mercury Venus Mars Jupiter Saturn Uranus Neptune",
 )  # fmt: skip
 """Words of one class for the ``sibling_swap`` kind, each class one line (``_`` joins a
-name's words); a capitalised class is matched only capitalised ("May", "March")."""
+name's words); closed classes only, whose members no one reads as synonyms ("writer" is
+here, "author" is not). A capitalised class is matched only capitalised ("May", "March");
+a lower-case one capitalised inside a question is part of a name ("the White House")."""
 _SIBLING: dict[str, tuple[str, ...]] = {}
 for _line in _SIBLINGS:
     _class = tuple(w.replace("_", " ") for w in _line.split())
@@ -405,14 +429,25 @@ def _flips(word: str, vocabulary: set[str]) -> list[str]:
     return out
 
 
+def _in_name(question: str, m: re.Match, siblings: tuple[str, ...]) -> bool:
+    """Whether the class word ``m`` is part of a longer name: next to another capitalised
+    word ("North America", "New York City"; the question's own first word opens no name),
+    or, of a lower-case class, capitalised inside the question ("the White House")."""
+    before = re.search(r"[A-Z][\w'’.-]*\s$", question[: m.start()])
+    if (before and before.start() > 0) or re.match(r"\s[A-Z]", question[m.end() :]):
+        return True
+    return siblings[0][0].islower() and m.group(0)[0].isupper() and m.start() > 0
+
+
 def _mentions(folded: str, word: str) -> bool:
     return re.search(r"\b" + re.escape(word.casefold()) + r"\b", folded) is not None
 
 
 def sibling_swap_negatives(articles, per_question: float, seed: int, min_count: int = 3) -> Iterator[Example]:
     """The question with a word its passage uses swapped for a sibling the passage never
-    uses: another weekday, month, number word, colour, country, nationality or US state
-    ("Monday" -> "Tuesday", "New York" -> "New Mexico"), or the word with a negating prefix
+    uses: another weekday, month, number word, colour, country, nationality, US state,
+    relative, body part, sport, season, compass point, time unit, profession ... (see
+    :data:`_SIBLINGS`: "Monday" -> "Tuesday", "New York" -> "New Mexico", "knee" -> "arm"), or the word with a negating prefix
     added or taken off ("official" -> "unofficial") when that word occurs at least
     ``min_count`` times in the articles' passages. SQuAD 2.0's writers made most of their
     unanswerable questions so: one word changed, the rest of the question still matching."""
@@ -431,21 +466,24 @@ def sibling_swap_negatives(articles, per_question: float, seed: int, min_count: 
             options = []
             for m in _SIBLING_WORD.finditer(e.question):
                 siblings = _SIBLING.get(m.group(0)) or _SIBLING.get(m.group(0).casefold())
-                if siblings is None or not _mentions(folded, m.group(0)) or re.search(r"[A-Z]\w*\s$", e.question[: m.start()]):
-                    continue  # (nor a word inside a longer name: "North America", "East Germany")
+                if siblings is None or not _mentions(folded, m.group(0)) or _in_name(e.question, m, siblings):
+                    continue
                 new = [s for s in siblings if s.casefold() != m.group(0).casefold() and not _mentions(folded, s)
                        and not (s in _DIGITS and _mentions(folded, _DIGITS[s]))]  # fmt: skip
                 if new:
                     options.append((m, [s if s[0].isupper() else _cased(s, m.group(0)) for s in new]))
             if not options:
-                for m in re.finditer(r"[A-Za-z]+", e.question):
+                for m in re.finditer(r"(?<![-\w])[A-Za-z]+(?![-\w])", e.question):  # not half of "Non-standard"
                     if m.group(0).casefold() not in _STOP and _mentions(folded, m.group(0)):
                         new = [f for f in _flips(m.group(0), vocabulary) if not _mentions(folded, f)]
                         if new:
                             options.append((m, [_cased(f, m.group(0)) for f in new]))
             if options:
                 m, new = rng.choice(options)
-                question = e.question[: m.start()] + rng.choice(new) + e.question[m.end() :]
+                word = rng.choice(new)
+                before = re.sub(r"\b([Aa])n? $", lambda a: a.group(1) + ("n " if word[0] in "aeiouAEIOU" else " "),
+                                e.question[: m.start()])  # fmt: skip
+                question = before + word + e.question[m.end() :]
                 yield Example(e.id + "-ss", title, source, question, e.context, None, "", "sibling_swap")
 
 
