@@ -370,8 +370,8 @@ def test_sibling_swaps_change_one_word_for_a_sibling_the_passage_never_uses():
     # A lower-case class's word capitalised inside the question is part of a name; the
     # question's own first word opens none.
     house = [_example("h", "Who met in the White House in spring?", "In spring they met in the White House.", "they")]
-    assert {e.question for s in range(20) for e in rd.sibling_swap_negatives([("T", "src", house)], 1.0, seed=s)} <= {
-        f"Who met in the White House in {w}?" for w in ("summer", "autumn", "winter")}
+    seasons = {e.question for s in range(20) for e in rd.sibling_swap_negatives([("T", "src", house)], 1.0, seed=s)}
+    assert seasons and seasons <= {f"Who met in the White House in {w}?" for w in ("summer", "autumn", "winter")}
     first = [_example("f", "Did French troops hurt a knee?", "French troops hurt a knee in the war.", "French troops")]
     swapped = {e.question for s in range(30) for e in rd.sibling_swap_negatives([("T", "src", first)], 1.0, seed=s)}
     assert any(q.startswith("Did ") and "French" not in q and q.endswith("troops hurt a knee?") for q in swapped)

@@ -447,9 +447,9 @@ def sibling_swap_negatives(articles, per_question: float, seed: int, min_count: 
     """The question with a word its passage uses swapped for a sibling the passage never
     uses: another weekday, month, number word, colour, country, nationality, US state,
     relative, body part, sport, season, compass point, time unit, profession ... (see
-    :data:`_SIBLINGS`: "Monday" -> "Tuesday", "New York" -> "New Mexico", "knee" -> "arm"), or the word with a negating prefix
-    added or taken off ("official" -> "unofficial") when that word occurs at least
-    ``min_count`` times in the articles' passages. SQuAD 2.0's writers made most of their
+    :data:`_SIBLINGS`: "Monday" -> "Tuesday", "New York" -> "New Mexico", "knee" -> "arm"),
+    or the word with a negating prefix added or taken off ("official" -> "unofficial") when
+    that word occurs at least ``min_count`` times in the articles' passages. SQuAD 2.0's writers made most of their
     unanswerable questions so: one word changed, the rest of the question still matching."""
     rng = random.Random(seed)
     counts: dict[str, int] = defaultdict(int)
