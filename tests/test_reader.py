@@ -7,6 +7,7 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qa
@@ -532,7 +533,7 @@ def test_smoke_training_run_saves_a_loadable_reader(tmp_path):
     assert train.main(args) == 0
     record = json.loads((out / "reader.json").read_text())
     assert record["steps"] == 2 and record["train_titles"] == ["Bridges", "Rivers", "Tumen_River", "wikinews:1"]
-    assert record["onnx_sha256"] and record["precision"].startswith("bf16")
+    assert record["onnx_sha256"] and record["precision"].startswith("bf16") and record["frozen"] == "embeddings"
     reader = Reader.load(out, calibrated=False)
     (span,) = reader.read("When was the bridge built?", ["The bridge over the Tumen River was built in 1959."])
     assert span is not None and 0 <= span.start < span.end
@@ -569,8 +570,16 @@ def test_a_training_kit_trains_without_the_data_or_the_embedder(tmp_path, monkey
     monkeypatch.setattr("qa.embedding.Embedder", None)
     out = tmp_path / "model"
     assert train.main(["--kit", str(tmp_path / "kit"), "--out", str(out), "--work", str(tmp_path / "work2"), "--steps", "2",
-                       "--batch", "2", "--max-len", "64", "--stride", "16", "--threads", "1", "--no-onnx"]) == 0  # fmt: skip
+                       "--batch", "2", "--max-len", "64", "--stride", "16", "--threads", "1", "--no-onnx",
+                       "--train-embeddings"]) == 0  # fmt: skip
     saved = json.loads((out / "reader.json").read_text())
+    # --train-embeddings: the word embeddings moved off the base's (saved in fp16).
+    from safetensors.numpy import load_file
+
+    base, mine = load_file(tmp_path / "kit" / "base" / "model.safetensors"), load_file(out / "model.safetensors")
+    words = next(k for k in mine if k.endswith("word_embeddings.weight"))
+    before = next(v for k, v in base.items() if k.endswith("word_embeddings.weight")).astype(mine[words].dtype)
+    assert saved["frozen"] == "nothing" and not np.array_equal(mine[words], before)
     assert saved["arguments"]["seed"] == 5 and saved["arguments"]["entity_swap"] == 1.0  # the kit's, not the defaults
     assert saved["train_titles"] == record["titles"]["train_titles"] and saved["base_sha256"] == train.BASE_SHA256
     assert saved["device"] == "cpu" and not (out / "model.onnx").exists() and (out / "model.safetensors").exists()

@@ -263,6 +263,8 @@ def main(argv=None) -> int:
                          "reached are recorded; rerun with --steps N to repeat them exactly); 0 = by steps")
     ap.add_argument("--steps", type=int, default=0, help="optimizer steps (default: one pass over --epochs)")
     ap.add_argument("--freeze-layers", type=int, default=0, help="bottom encoder layers kept as pretrained (CPU time)")
+    ap.add_argument("--train-embeddings", action="store_true",
+                    help="train the embeddings too (without weight decay, so that words the data never shows keep theirs)")  # fmt: skip
     ap.add_argument("--init", help="start from this reader folder's weights instead of the base (a further run)")
     ap.add_argument("--skip-steps", type=int, default=0,
                     help="batches of the seeded plan that the --init run already took: a further run starts after them")
@@ -334,14 +336,16 @@ def main(argv=None) -> int:
 
     device = torch.device(args.device if args.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu")
     model = AutoModelForQuestionAnswering.from_pretrained(args.init or base, dtype=torch.float32).to(device)
-    # The word embeddings stay as pretrained: a quarter fewer weights to update on CPU,
-    # and words absent from the training data keep their meaning.
-    model.bert.embeddings.requires_grad_(False)
+    # By default the embeddings stay as pretrained: a quarter fewer weights to update on
+    # CPU, and words absent from the training data keep their meaning. Trained, they take
+    # no weight decay, which would shrink every word the data never shows.
+    model.bert.embeddings.requires_grad_(args.train_embeddings)
     for layer in model.bert.encoder.layer[: args.freeze_layers]:
         layer.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in ("bias", "LayerNorm"))]
-    nodecay = [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in ("bias", "LayerNorm"))]
+    plain = ("bias", "LayerNorm", "embeddings")
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in plain)]
+    nodecay = [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in plain)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}], lr=args.lr)
     total = args.steps or int(len(feats) * args.epochs / args.batch)
     plan, ep = [], 0
@@ -419,7 +423,8 @@ def main(argv=None) -> int:
         "steps": step,
         "planned_steps": total,
         "stopped_early": stopped_early,
-        "frozen": "embeddings" + (f" and encoder layers 0-{args.freeze_layers - 1}" if args.freeze_layers else ""),
+        "frozen": ", ".join((["embeddings"] if not args.train_embeddings else [])
+                            + ([f"encoder layers 0-{args.freeze_layers - 1}"] if args.freeze_layers else [])) or "nothing",  # fmt: skip
         "precision": "bf16 autocast, fp32 master weights" if args.bf16 else "fp32",
         "train_windows": len(feats),
         "train_examples": kinds["examples"],
