@@ -303,7 +303,8 @@ def _pick(kind: Kind | None, text: str, spans: list[SpanScore]) -> tuple[SpanSco
     that is not."""
     if not spans:
         return None, False
-    shaped = [s for s in spans if well_formed(text, s.start, s.end)] or spans
+    bounds = sentences(text)  # once for all of the window's spans
+    shaped = [s for s in spans if well_formed(text, s.start, s.end, bounds)] or spans
     for span in shaped + spans:
         if fits(kind, text[span.start : span.end]):
             return span, True

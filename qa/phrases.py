@@ -80,10 +80,11 @@ def whole_phrase(text: str, start: int, end: int, lo: int = 0, hi: int | None = 
 _PAIRS = (("(", ")"), ("[", "]"), ("“", "”"))
 
 
-def well_formed(text: str, start: int, end: int) -> bool:
+def well_formed(text: str, start: int, end: int, sentence_spans: list[tuple[int, int]] | None = None) -> bool:
     """Whether ``text[start:end]`` lies inside one sentence of ``text`` and opens every
-    bracket and double quote it closes (and closes every one it opens)."""
+    bracket and double quote it closes (and closes every one it opens). ``sentence_spans``
+    are ``text``'s sentences when the caller has them (several spans of one text)."""
     span = text[start:end]
     if span.count('"') % 2 or any(span.count(a) != span.count(b) for a, b in _PAIRS):
         return False
-    return any(a <= start and end <= b for a, b in sentences(text))
+    return any(a <= start and end <= b for a, b in (sentences(text) if sentence_spans is None else sentence_spans))
