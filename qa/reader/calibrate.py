@@ -59,7 +59,14 @@ span over "no answer", how much of the question the passages leave unexplained, 
 answer's length. The retrieval score and rank are left out: their scale depends on the
 collection (its size and topics), so a fit on one collection does not carry over to
 another. So are the span and no-answer scores on their own: fitted beside the margin they
-took opposite signs and turned clear answers in small collections into refusals."""
+took opposite signs and turned clear answers in small collections into refusals. A reader
+with an answerability head (:mod:`qa.reader.head`) adds its logit (:func:`features_of`)."""
+
+
+def features_of(reader: Reader) -> tuple[str, ...]:
+    """The calibration's inputs for ``reader``: :data:`FEATURES`, and ``answerable`` when
+    its model has an answerability head."""
+    return FEATURES + (("answerable",) if reader.has_head else ())
 
 
 NEWS_SOURCES = ("qamr-wikinews",)
@@ -205,8 +212,8 @@ def _still_there(e: rd.Example, cuts: dict[str, rd.Example]) -> bool:
     return e.context not in cuts or e.answer_text.casefold() in cuts[e.context].context.casefold()
 
 
-def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
-    """Ask every question through the engine; the features and whether the answer is right."""
+def ask_all(engine, questions: list[rd.Example], features: tuple[str, ...] = FEATURES) -> list[dict]:
+    """Ask every question through the engine; the ``features`` and whether the answer is right."""
     rows = []
     for n, e in enumerate(questions, 1):
         if n % 100 == 0:
@@ -215,7 +222,7 @@ def ask_all(engine, questions: list[rd.Example]) -> list[dict]:
         if reading.best is None:
             continue
         f1 = max_over(f1_score, reading.best_text, e.golds) if e.answerable else 0.0
-        rows.append({"kind": e.kind, "source": e.source, "features": [reading.features[k] for k in FEATURES],
+        rows.append({"kind": e.kind, "source": e.source, "features": [reading.features[k] for k in features],
                      "all": reading.features, "f1": f1, "right": f1 >= RIGHT_F1, "answerable": e.answerable})  # fmt: skip
     return rows
 
@@ -291,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         qa.build_index(articles, tmp)
         engine = qa.load_engine(tmp, reader=reader)
-        rows = ask_all(engine, questions)
+        rows = ask_all(engine, questions, features_of(reader))
     if args.rows:
         args.rows.write_text(json.dumps(rows), encoding="utf-8")
     x = np.array([r["features"] for r in rows])
@@ -321,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         "reliability": reliability(p_cv, y),
         "by_group": by_group(p_cv, rows, threshold),
     }
-    out = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in w], "bias": round(b, 6),
+    out = {"features": list(features_of(reader)), "weights": [round(float(v), 6) for v in w], "bias": round(b, 6),
            "threshold": threshold, "right_means": f"token F1 >= {RIGHT_F1} with a gold answer",
            "fitted_on": "held-out training articles, open setting", "titles": sorted({a.title for a in articles}),
            **figures}  # fmt: skip

@@ -36,6 +36,8 @@ one fp32 (57.5 all fp32), for 6% more reading time (all fp32: 65% more); layers 
 56.9 at 14% more."""
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("start_logits", "end_logits")
+HEAD_OUTPUT = "answerable_logits"
+"""The answerability head's logit per window, a third output when the reader has one (:mod:`qa.reader.head`)."""
 
 
 def export_onnx(model_dir: str | Path = MODEL_DIR, *, opset: int = 17) -> Path:
@@ -43,10 +45,12 @@ def export_onnx(model_dir: str | Path = MODEL_DIR, *, opset: int = 17) -> Path:
     import onnx
     import torch
     from onnx import TensorProto, helper, numpy_helper
-    from transformers import AutoModelForQuestionAnswering
+
+    from .head import forward, has_head, load_model
 
     model_dir = Path(model_dir)
-    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, dtype=torch.float32).eval()
+    model = load_model(model_dir).eval()
+    outputs = OUTPUTS + ((HEAD_OUTPUT,) if has_head(model) else ())
 
     class _QA(torch.nn.Module):  # plain tensors out, named as ONNX Runtime returns them
         def __init__(self, inner):
@@ -54,14 +58,14 @@ def export_onnx(model_dir: str | Path = MODEL_DIR, *, opset: int = 17) -> Path:
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.start_logits, out.end_logits
+            return tuple(o for o in forward(self.inner, input_ids, token_type_ids, attention_mask) if o is not None)
 
     example = tuple(torch.ones((2, 16), dtype=torch.long) for _ in INPUTS)
-    axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS + OUTPUTS}
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS + OUTPUTS} | {HEAD_OUTPUT: {0: "batch"}}
+    axes = {k: v for k, v in axes.items() if k in INPUTS + outputs}
     tmp = model_dir / (ONNX_FILE + ".tmp")
     with torch.inference_mode():
-        torch.onnx.export(_QA(model), example, str(tmp), input_names=list(INPUTS), output_names=list(OUTPUTS),
+        torch.onnx.export(_QA(model), example, str(tmp), input_names=list(INPUTS), output_names=list(outputs),
                           dynamic_axes=axes, opset_version=opset, dynamo=False, do_constant_folding=True)  # fmt: skip
 
     graph = onnx.load(str(tmp))

@@ -33,6 +33,9 @@ class SpanScore:
     end: int
     score: float
     null: float
+    answerable: float | None = None
+    """The answerability head's logit for the passage (its highest over the passage's
+    windows; :mod:`qa.reader.head`), None when the reader has no such head."""
 
     @property
     def margin(self) -> float:
@@ -87,14 +90,19 @@ def decode(
     window_to_passage: Sequence[int],
     n_passages: int,
     n_best: int = 1,
+    answerable_logits: Sequence[float] | None = None,
 ) -> list[list[SpanScore]]:
     """The ``n_best`` best distinct spans per passage from the windows' logits, best first
-    (an empty list if a passage had no window)."""
+    (an empty list if a passage had no window); ``answerable_logits``, one per window,
+    are the answerability head's, when the reader has one."""
     found: list[dict[tuple[int, int], float]] = [{} for _ in range(n_passages)]
     nulls = [np.inf] * n_passages
+    answerable: list[float | None] = [None] * n_passages
     for w, p in enumerate(window_to_passage):
         s, e, off = start_logits[w], end_logits[w], offsets[w]
         nulls[p] = min(nulls[p], float(s[0] + e[0]))
+        if answerable_logits is not None:
+            answerable[p] = max(float(answerable_logits[w]), answerable[p] if answerable[p] is not None else -np.inf)
         valid = np.array([o is not None for o in off] + [False] * (len(s) - len(off)))
         s_masked = np.where(valid, s, -np.inf)
         e_masked = np.where(valid, e, -np.inf)
@@ -112,7 +120,7 @@ def decode(
                 key, score = (off[i][0], off[j][1]), float(s[i] + e[j])
                 if score > spans.get(key, -np.inf):  # windows overlap: the same span twice
                     spans[key] = score
-    return [[SpanScore(a, b, score, nulls[p]) for (a, b), score in sorted(spans.items(), key=lambda x: -x[1])[:n_best]]
+    return [[SpanScore(a, b, score, nulls[p], answerable[p]) for (a, b), score in sorted(spans.items(), key=lambda x: -x[1])[:n_best]]
             for p, spans in enumerate(found)]  # fmt: skip
 
 
@@ -131,8 +139,9 @@ def collate(feats: Sequence[tuple[Sequence[int], Sequence[int], ...]], idx: Sequ
     return ids, types, mask
 
 
-Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-"""A model run: (ids, token types, attention mask) -> (start logits, end logits)."""
+Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
+"""A model run: (ids, token types, attention mask) -> (start logits, end logits), and the
+answerability head's logits (one per window) third when the reader has one."""
 
 
 def predict(forward: Forward, tokenizer, questions: Sequence[str], contexts: Sequence[str], max_len: int, stride: int,
@@ -154,26 +163,33 @@ def predict_n_best(forward: Forward, tokenizer, questions: Sequence[str], contex
     order = sorted(range(n), key=lambda i: len(feats[i][0]))
     starts: list = [None] * n
     ends: list = [None] * n
+    answerable: list | None = None
     for lo in range(0, n, batch_size):
         idx = order[lo : lo + batch_size]
-        start_logits, end_logits = forward(*collate(feats, idx))
+        start_logits, end_logits, *head = forward(*collate(feats, idx))
+        if head and answerable is None:
+            answerable = [0.0] * n
         for r, i in enumerate(idx):
             k = len(feats[i][0])
             starts[i] = np.asarray(start_logits[r, :k], dtype=np.float32)
             ends[i] = np.asarray(end_logits[r, :k], dtype=np.float32)
-    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions), n_best)
+            if head:
+                answerable[i] = float(np.asarray(head[0]).reshape(-1)[r])
+    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions), n_best, answerable)
 
 
 def torch_forward(model) -> Forward:
-    """:data:`Forward` for a transformers question-answering model (training, export checks)."""
+    """:data:`Forward` for a transformers question-answering model, with its answerability
+    head when it has one (:mod:`qa.reader.head`; training, export checks)."""
     import torch
+
+    from .head import forward as network_forward
 
     device = next(model.parameters()).device
 
     def forward(ids, types, mask):
         with torch.inference_mode():
-            out = model(input_ids=torch.from_numpy(ids).to(device), token_type_ids=torch.from_numpy(types).to(device),
-                        attention_mask=torch.from_numpy(mask).to(device))  # fmt: skip
-        return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
+            outs = network_forward(model, *(torch.from_numpy(a).to(device) for a in (ids, types, mask)))
+        return tuple(o.float().cpu().numpy() for o in outs if o is not None)
 
     return forward

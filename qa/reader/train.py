@@ -34,6 +34,8 @@ from . import data as rd
 from . import kit
 from . import sha256
 from .export import export_onnx, quantize_onnx
+from .head import attach, has_head, load_model
+from .head import forward as network_forward
 from .metrics import f1_score
 from .model import collate, encode, load_tokenizer, predict, torch_forward
 
@@ -191,7 +193,9 @@ def closed_eval(model, tokenizer, examples, args):
     for e, s in zip(examples, spans):
         text = "" if s is None else e.context[s.start : s.end]
         margin = -1e9 if s is None else s.margin
-        rows.append({"kind": e.kind, "source": e.source, "margin": margin, "f1": f1_score(text, e.answer_text) if e.answerable else 0.0})
+        head = None if s is None else s.answerable
+        rows.append({"kind": e.kind, "source": e.source, "margin": margin, "head": head,
+                     "f1": f1_score(text, e.answer_text) if e.answerable else 0.0})  # fmt: skip
     return rows
 
 
@@ -211,6 +215,8 @@ def summarize(rows) -> dict:
                          "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}  # fmt: skip
         else:
             out[kind] = {"n": len(rs), "declined": round(float(np.mean([r["margin"] < 0 for r in rs])), 3)}
+        if all(r.get("head") is not None for r in rs):  # the answerability head's own decision, at logit 0
+            out[kind]["head_declined"] = round(float(np.mean([r["head"] < 0 for r in rs])), 3)
     # Per source, answerable F1 with the decision off: two runs whose held-out splits differ
     # in one source (news held out) compare on the others.
     f1_by_source = defaultdict(list)
@@ -266,6 +272,11 @@ def main(argv=None) -> int:
     ap.add_argument("--train-embeddings", action="store_true",
                     help="train the embeddings too (without weight decay, so that words the data never shows keep theirs)")  # fmt: skip
     ap.add_argument("--init", help="start from this reader folder's weights instead of the base (a further run)")
+    ap.add_argument("--answerable-head", type=float, default=0.0, metavar="WEIGHT",
+                    help="train an answerability head on [CLS] (qa.reader.head) beside the span head, its binary "
+                         "cross-entropy weighted so in the loss; added when the --init weights lack one (0 = none)")
+    ap.add_argument("--head-lr-scale", type=float, default=30.0,
+                    help="the answerability head's learning rate over --lr (a new head starts from nothing)")
     ap.add_argument("--skip-steps", type=int, default=0,
                     help="batches of the seeded plan that the --init run already took: a further run starts after them")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
@@ -283,7 +294,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from transformers import AutoModelForQuestionAnswering
 
     torch.set_num_threads(args.threads)
     if args.eval_only:
@@ -335,7 +345,9 @@ def main(argv=None) -> int:
     (work / "held_out.json").write_text(json.dumps([e.__dict__ for e in held_ex]), encoding="utf-8")
 
     device = torch.device(args.device if args.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu")
-    model = AutoModelForQuestionAnswering.from_pretrained(args.init or base, dtype=torch.float32).to(device)
+    model = load_model(args.init or base).to(device)
+    if args.answerable_head and not has_head(model):
+        attach(model)
     # By default the embeddings stay as pretrained: a quarter fewer weights to update on
     # CPU, and words absent from the training data keep their meaning. Trained, they take
     # no weight decay, which would shrink every word the data never shows.
@@ -344,9 +356,13 @@ def main(argv=None) -> int:
         layer.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     plain = ("bias", "LayerNorm", "embeddings")
-    decay = [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in plain)]
-    nodecay = [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in plain)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}], lr=args.lr)
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.startswith("answerable.")]
+    decay = [p for n, p in named if not any(k in n for k in plain)]
+    nodecay = [p for n, p in named if any(k in n for k in plain)]
+    groups = [{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}]
+    if has_head(model):
+        groups.append({"params": list(model.answerable.parameters()), "weight_decay": 0.0, "lr": args.lr * args.head_lr_scale})
+    opt = torch.optim.AdamW(groups, lr=args.lr)
     total = args.steps or int(len(feats) * args.epochs / args.batch)
     plan, ep = [], 0
     while len(plan) < args.skip_steps + total:  # one seeded shuffle per epoch
@@ -387,8 +403,9 @@ def main(argv=None) -> int:
         starts = torch.tensor([feats[i][2] for i in idx], device=device)
         ends = torch.tensor([feats[i][3] for i in idx], device=device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
-            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, start_positions=starts, end_positions=ends)
-        out.loss.float().backward()
+            start_logits, end_logits, answerable = network_forward(model, ids, types, mask)
+        loss = loss_of(start_logits, end_logits, answerable, starts, ends, args.answerable_head)
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         clock["spent"] = spent0 + time.time() - t0
@@ -396,7 +413,7 @@ def main(argv=None) -> int:
         opt.zero_grad(set_to_none=True)
         step += 1
         seen += len(idx)
-        losses.append(out.loss.item())
+        losses.append(loss.item())
         if step % 20 == 0:
             rate = seen / (time.time() - t0)
             print(f"step {step}/{total} loss {np.mean(losses[-20:]):.3f} lr {sched.get_last_lr()[0]:.2e} "
@@ -439,6 +456,18 @@ def main(argv=None) -> int:
     return 0
 
 
+def loss_of(start_logits, end_logits, answerable, starts, ends, head_weight: float):
+    """The span loss (start and end cross-entropy, averaged), plus the answerability head's
+    binary cross-entropy on "the window holds the answer" (its start is not [CLS]) times
+    ``head_weight`` when there is a head; in fp32."""
+    import torch.nn.functional as F
+
+    loss = (F.cross_entropy(start_logits.float(), starts) + F.cross_entropy(end_logits.float(), ends)) / 2
+    if answerable is not None:
+        loss = loss + head_weight * F.binary_cross_entropy_with_logits(answerable.float(), (starts > 0).float())
+    return loss
+
+
 def held_out_figures(model, tokenizer, held_ex, args) -> dict:
     """:func:`summarize` of the closed setting on ``--eval-limit`` held-out examples (a
     sample seeded by ``--seed``, so every call reads the same ones), printed."""
@@ -462,11 +491,9 @@ def eval_only(args) -> int:
     """The closed-setting figures of the reader in ``--out`` on the held-out examples that
     training wrote to ``--work``, the same sample as at the end of training; recorded in
     its ``reader.json`` (``held_out_closed``), whose weights and hashes are unchanged."""
-    from transformers import AutoModelForQuestionAnswering
-
     out = Path(args.out)
     held = [rd.Example(**e) for e in json.loads((Path(args.work) / "held_out.json").read_text(encoding="utf-8"))]
-    model = AutoModelForQuestionAnswering.from_pretrained(out).eval()
+    model = load_model(out).eval()
     summary = held_out_figures(model, load_tokenizer(out / "tokenizer.json"), held, args)
     record_path = out / "reader.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))
