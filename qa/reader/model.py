@@ -97,12 +97,12 @@ def decode(
     are the answerability head's, when the reader has one."""
     found: list[dict[tuple[int, int], float]] = [{} for _ in range(n_passages)]
     nulls = [np.inf] * n_passages
-    answerable: list[float | None] = [None] * n_passages
+    heads = None if answerable_logits is None else [-np.inf] * n_passages
     for w, p in enumerate(window_to_passage):
         s, e, off = start_logits[w], end_logits[w], offsets[w]
         nulls[p] = min(nulls[p], float(s[0] + e[0]))
-        if answerable_logits is not None:
-            answerable[p] = max(float(answerable_logits[w]), answerable[p] if answerable[p] is not None else -np.inf)
+        if heads is not None:
+            heads[p] = max(heads[p], float(answerable_logits[w]))
         valid = np.array([o is not None for o in off] + [False] * (len(s) - len(off)))
         s_masked = np.where(valid, s, -np.inf)
         e_masked = np.where(valid, e, -np.inf)
@@ -120,7 +120,7 @@ def decode(
                 key, score = (off[i][0], off[j][1]), float(s[i] + e[j])
                 if score > spans.get(key, -np.inf):  # windows overlap: the same span twice
                     spans[key] = score
-    return [[SpanScore(a, b, score, nulls[p], answerable[p]) for (a, b), score in sorted(spans.items(), key=lambda x: -x[1])[:n_best]]
+    return [[SpanScore(a, b, score, nulls[p], None if heads is None else heads[p]) for (a, b), score in sorted(spans.items(), key=lambda x: -x[1])[:n_best]]
             for p, spans in enumerate(found)]  # fmt: skip
 
 
