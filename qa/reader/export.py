@@ -62,7 +62,7 @@ def export_onnx(model_dir: str | Path = MODEL_DIR, *, opset: int = 17) -> Path:
 
     example = tuple(torch.ones((2, 16), dtype=torch.long) for _ in INPUTS)
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS + OUTPUTS} | {HEAD_OUTPUT: {0: "batch"}}
-    axes = {k: v for k, v in axes.items() if k in INPUTS + outputs}
+    axes = {name: axes[name] for name in INPUTS + outputs}
     tmp = model_dir / (ONNX_FILE + ".tmp")
     with torch.inference_mode():
         torch.onnx.export(_QA(model), example, str(tmp), input_names=list(INPUTS), output_names=list(outputs),

@@ -60,11 +60,9 @@ def load_model(path: str | Path, dtype=None):
 
 
 def forward(model, input_ids, token_type_ids, attention_mask):
-    """(start logits, end logits, answerability logit or None) of a batch of windows."""
-    if not has_head(model):
-        out = model(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
-        return out.start_logits, out.end_logits, None
-    hidden = model.bert(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask).last_hidden_state
-    start, end = model.qa_outputs(hidden).split(1, dim=-1)
-    answerable = getattr(model, HEAD)(hidden[:, 0]).squeeze(-1)
-    return start.squeeze(-1).contiguous(), end.squeeze(-1).contiguous(), answerable
+    """(start logits, end logits, answerability logit or None) of a batch of windows: the
+    model's own forward, the head read off its last hidden state at ``[CLS]``."""
+    head = has_head(model)
+    out = model(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask, output_hidden_states=head)
+    answerable = getattr(model, HEAD)(out.hidden_states[-1][:, 0]).squeeze(-1) if head else None
+    return out.start_logits, out.end_logits, answerable

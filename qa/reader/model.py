@@ -163,19 +163,19 @@ def predict_n_best(forward: Forward, tokenizer, questions: Sequence[str], contex
     order = sorted(range(n), key=lambda i: len(feats[i][0]))
     starts: list = [None] * n
     ends: list = [None] * n
-    answerable: list | None = None
+    heads: list | None = None  # the answerability head's logit per window, when there is one
     for lo in range(0, n, batch_size):
         idx = order[lo : lo + batch_size]
         start_logits, end_logits, *head = forward(*collate(feats, idx))
-        if head and answerable is None:
-            answerable = [0.0] * n
+        if head:
+            heads = heads or [0.0] * n
+            for r, i in enumerate(idx):
+                heads[i] = float(np.asarray(head[0]).reshape(-1)[r])
         for r, i in enumerate(idx):
             k = len(feats[i][0])
             starts[i] = np.asarray(start_logits[r, :k], dtype=np.float32)
             ends[i] = np.asarray(end_logits[r, :k], dtype=np.float32)
-            if head:
-                answerable[i] = float(np.asarray(head[0]).reshape(-1)[r])
-    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions), n_best, answerable)
+    return decode(starts, ends, enc["offset_mapping"], enc["overflow_to_sample_mapping"], len(questions), n_best, heads)
 
 
 def torch_forward(model) -> Forward:

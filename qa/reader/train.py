@@ -34,7 +34,7 @@ from . import data as rd
 from . import kit
 from . import sha256
 from .export import export_onnx, quantize_onnx
-from .head import attach, has_head, load_model
+from .head import HEAD, attach, has_head, load_model
 from .head import forward as network_forward
 from .metrics import f1_score
 from .model import collate, encode, load_tokenizer, predict, torch_forward
@@ -356,12 +356,13 @@ def main(argv=None) -> int:
         layer.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     plain = ("bias", "LayerNorm", "embeddings")
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.startswith("answerable.")]
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.startswith(HEAD + ".")]
     decay = [p for n, p in named if not any(k in n for k in plain)]
     nodecay = [p for n, p in named if any(k in n for k in plain)]
     groups = [{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}]
     if has_head(model):
-        groups.append({"params": list(model.answerable.parameters()), "weight_decay": 0.0, "lr": args.lr * args.head_lr_scale})
+        head = getattr(model, HEAD).parameters()  # its own learning rate: a new head starts from nothing
+        groups.append({"params": list(head), "weight_decay": 0.0, "lr": args.lr * args.head_lr_scale})
     opt = torch.optim.AdamW(groups, lr=args.lr)
     total = args.steps or int(len(feats) * args.epochs / args.batch)
     plan, ep = [], 0
