@@ -23,7 +23,7 @@ import numpy as np
 
 from . import metadata
 from .answer_kinds import Kind, asked_kind, fits
-from .phrases import well_formed, whole_phrase
+from .phrases import is_abbreviation, spells_out, well_formed, whole_phrase
 from .chunking import reading_window, sentences
 from .config import Config
 from .conversation import History, last_exchange, topic_terms, understand
@@ -120,6 +120,12 @@ class Answerer:
         # first, then how much a window's span beats its own "no answer" (raw span scores
         # do not compare across windows).
         order = sorted(scored, key=lambda x: (not picked[x[0]][1], -x[1].margin, x[0]))
+        # An abbreviation gives way to the name it stands for, when a window read spells it
+        # out in a span the reader would give too: "KCNA" -> "Korean Central News Agency".
+        full = _full_name(texts, n_best, order)
+        if full is not None:
+            reading.spans[full[0]] = full[1]
+            order = [full] + [x for x in order if x[0] != full[0]]
         best_i, best = order[0]
         start, end = whole_phrase(texts[best_i], best.start, best.end)
         best = reading.spans[best_i] = SpanScore(start, end, best.score, best.null, best.answerable)
@@ -312,6 +318,21 @@ def _pick(kind: Kind | None, text: str, spans: list[SpanScore]) -> tuple[SpanSco
         if fits(kind, text[span.start : span.end]):
             return span, True
     return shaped[0], False
+
+
+def _full_name(texts: list[str], n_best: list[list[SpanScore]], order: list[tuple[int, SpanScore]]) -> tuple[int, SpanScore] | None:
+    """When the best span (``order[0]``) is an abbreviation, the first span of the windows
+    (in ``order``) that spells it out and beats its window's "no answer", with its window's
+    index; else None."""
+    best_i, best = order[0]
+    short = texts[best_i][best.start : best.end]
+    if not is_abbreviation(short):
+        return None
+    for i, _ in order:
+        for span in n_best[i]:
+            if span.margin > 0 and spells_out(texts[i][span.start : span.end], short):
+                return i, span
+    return None
 
 
 def _confidence(probability: float) -> str:

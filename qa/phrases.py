@@ -7,7 +7,9 @@ to the whole word, the rest of a name, and both sides of "between ... and". It c
 on past its phrase, into the next sentence ("New York to undergo minor surgery ... It was
 reported ...") or over a closing quote ('Largest film stunt explosion" in cinematic
 history'): :func:`well_formed` tells such spans apart, so that the answerer can take the
-reader's next-best span instead.
+reader's next-best span instead. An abbreviation ("KCNA") says less to a reader than the
+name it stands for: :func:`spells_out` tells when a span is that name ("Korean Central
+News Agency"), so that the answerer can give the name.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from .chunking import sentences
 from .dates import MONTHS, WEEKDAYS
 
-__all__ = ["whole_phrase", "well_formed"]
+__all__ = ["whole_phrase", "well_formed", "is_abbreviation", "spells_out"]
 
 # Capitalised words that open sentences or clauses rather than belong to a name.
 _NOT_NAME = frozenset(
@@ -88,3 +90,26 @@ def well_formed(text: str, start: int, end: int, sentence_spans: list[tuple[int,
     if span.count('"') % 2 or any(span.count(a) != span.count(b) for a, b in _PAIRS):
         return False
     return any(a <= start and end <= b for a, b in (sentences(text) if sentence_spans is None else sentence_spans))
+
+
+_ABBREVIATION = re.compile(r"(?:[A-Z]\.?){2,6}")
+"""Two to six capitals, with or without dots: "KCNA", "NATO", "U.N."."""
+_LINKS = frozenset("of the and for on in at to de du la & -".split())
+"""Small words inside a name that its abbreviation skips ("Federal Bureau of Investigation")."""
+
+
+def is_abbreviation(span: str) -> bool:
+    """Whether ``span`` is an abbreviation made of capitals ("KCNA", "U.S.")."""
+    return bool(_ABBREVIATION.fullmatch(span.strip()))
+
+
+def spells_out(name: str, abbreviation: str) -> bool:
+    """Whether ``name`` is the full name that ``abbreviation`` stands for: every word of it
+    capitalised but the small linking ones, their initials the abbreviation's letters
+    ("Korean Central News Agency" for "KCNA", "Federal Bureau of Investigation" for "FBI")."""
+    if not is_abbreviation(abbreviation):
+        return False
+    words = [w for w in re.split(r"[\s-]+", name.strip()) if w and w.lower() not in _LINKS]
+    if len(words) < 2 or not all(w[0].isupper() for w in words):
+        return False
+    return "".join(w[0] for w in words) == abbreviation.replace(".", "").strip()

@@ -65,7 +65,6 @@ SEED_FACTS = [
 
 SEED_WRONG: dict[str, str] = {
     "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
-    "Which news agency released the pact?": "answers 'KCNA' (the article's abbreviation, not the full name)",
 }
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
 SEED_DECLINED: dict[str, str] = {}

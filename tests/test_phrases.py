@@ -3,8 +3,8 @@
 import pytest
 
 from qa.answer_kinds import Kind
-from qa.answering import _pick
-from qa.phrases import well_formed, whole_phrase
+from qa.answering import _full_name, _pick
+from qa.phrases import is_abbreviation, spells_out, well_formed, whole_phrase
 from qa.reader.model import SpanScore
 
 TEXT = (
@@ -77,3 +77,45 @@ def test_the_answerer_takes_the_best_well_formed_span_of_the_asked_kind():
     assert _pick(None, QUOTED, [running_on]) == (running_on, True)
     # None of the asked kind: the best well-formed span, marked as not of the kind.
     assert _pick(Kind.TIME, QUOTED, [running_on, city]) == (city, False)
+
+
+@pytest.mark.parametrize(
+    "name, short, ok",
+    [
+        ("Korean Central News Agency", "KCNA", True),
+        ("the Korean Central News Agency", "KCNA", True),
+        ("Federal Bureau of Investigation", "FBI", True),  # small linking words are skipped
+        ("United States", "U.S.", True),
+        ("Korean Central News", "KCNA", False),  # a letter short
+        ("North Korea's state-run Korean Central News Agency", "KCNA", False),  # more than the name
+        ("Korean central news agency", "KCNA", False),  # not a name
+        ("KCNA", "KCNA", False),
+        ("Kim Central", "Kim", False),  # not an abbreviation
+    ],
+)
+def test_a_full_name_spells_out_its_abbreviation(name, short, ok):
+    assert spells_out(name, short) is ok
+
+
+def test_abbreviations_are_capitals():
+    assert is_abbreviation("NATO") and is_abbreviation("U.N.") and is_abbreviation(" KCNA ")
+    assert not is_abbreviation("A") and not is_abbreviation("Nato") and not is_abbreviation("NATO summit")
+
+
+def test_an_abbreviation_gives_way_to_the_name_a_window_spells_out():
+    texts = ["The pact was released by the KCNA on Thursday.",
+             "The pact was released by North Korea's state-run Korean Central News Agency."]  # fmt: skip
+
+    def at(i: int, span: str, score: float, null: float) -> SpanScore:
+        start = texts[i].index(span)
+        return SpanScore(start, start + len(span), score, null)
+
+    kcna, the_kcna = at(0, "KCNA", 12.9, 4.1), at(0, "the KCNA", 12.0, 4.1)
+    name, longer = at(1, "Korean Central News Agency", 12.1, 4.9), at(1, "state-run Korean Central News Agency", 9.8, 4.9)
+    order = [(0, kcna), (1, name)]
+    assert _full_name(texts, [[kcna, the_kcna], [longer, name]], order) == (1, name)
+    # Only a span the reader would give too: one under its window's "no answer" is not taken.
+    weak = at(1, "Korean Central News Agency", 4.0, 4.9)
+    assert _full_name(texts, [[kcna], [weak]], [(0, kcna), (1, weak)]) is None
+    # A best span that is no abbreviation stays.
+    assert _full_name(texts, [[name], [kcna]], [(1, name), (0, kcna)]) is None

@@ -169,8 +169,9 @@ def predict_n_best(forward: Forward, tokenizer, questions: Sequence[str], contex
         start_logits, end_logits, *head = forward(*collate(feats, idx))
         if head:
             heads = heads or [0.0] * n
+            batch_heads = np.asarray(head[0], dtype=np.float32).reshape(-1)
             for r, i in enumerate(idx):
-                heads[i] = float(np.asarray(head[0]).reshape(-1)[r])
+                heads[i] = float(batch_heads[r])
         for r, i in enumerate(idx):
             k = len(feats[i][0])
             starts[i] = np.asarray(start_logits[r, :k], dtype=np.float32)
