@@ -3,8 +3,8 @@
 The reader scores a span by how well it fits the passage around the question's words,
 not by the question's form, so it can answer "Where did the briefing take place?" with
 "Thursday" when the passage says "said in a briefing Thursday". A question's first words
-say what kind of answer it wants: "when" a time, "how many" a number, "who" and "where"
-a name, neither a bare date nor a bare number. :func:`asked_kind` reads that kind and
+say what kind of answer it wants: "when" a time, "how many" a number, "who" a name and
+"where" a place, neither a bare date nor a bare number. :func:`asked_kind` reads that kind and
 :func:`fits` checks a span against it; the answerer takes the best span that fits, and
 the best span when none does (a question may be phrased oddly: the kind only re-ranks).
 
@@ -30,7 +30,10 @@ class Kind(Enum):
     NUMBER = "number"
     """"How many / much / old / long ...?": an amount, count, age or duration."""
     NAME = "name"
-    """"Who / whom / where ...?": a person, a group or a place: not a bare time or number."""
+    """"Who / whom ...?": a person or a group: not a bare time or number."""
+    PLACE = "place"
+    """"Where ...?": a place, a name too; the answerer prefers the place itself to the city
+    it is in ("Kumsusan State Guest House in Pyongyang", not "Pyongyang")."""
 
 
 _LEAD = r"^\s*(?:(?:and|so|but|then)\s*,?\s+)?(?:(?:in|on|at|since|until|by|from|of|to|for)\s+)?"
@@ -38,7 +41,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.TIME, re.compile(_LEAD + r"(?:when\b|(?:what|which)\s+(?:year|date|day|month|time|century|decade|season)s?\b)", re.I)),
     (Kind.NUMBER, re.compile(_LEAD + r"(?:how\s+(?:many|much|old|long|far|tall|high|big|large|deep|wide|heavy|often|fast)\b|"
                                      r"(?:what|which)\s+(?:percentage|proportion|share|age|number|amount)\b)", re.I)),
-    (Kind.NAME, re.compile(_LEAD + r"(?:who|whom|whose|where)\b", re.I)),
+    (Kind.NAME, re.compile(_LEAD + r"(?:who|whom|whose)\b", re.I)),
+    (Kind.PLACE, re.compile(_LEAD + r"where\b", re.I)),
 )  # fmt: skip
 
 _TIME_WORDS = frozenset(
@@ -80,5 +84,5 @@ def fits(kind: Kind | None, span: str) -> bool:
         return digit or any(w in _TIME_WORDS for w in words)
     if kind is Kind.NUMBER:
         return digit or any(w in _NUMBER_WORDS for w in words)
-    # A name: anything but a span made only of time and number words and digits.
+    # A name or a place: anything but a span made only of time and number words and digits.
     return any(w not in _TIME_WORDS and w not in _NUMBER_WORDS and w not in _FILLER for w in words)

@@ -316,8 +316,25 @@ def _pick(kind: Kind | None, text: str, spans: list[SpanScore]) -> tuple[SpanSco
     shaped = [s for s in spans if well_formed(text, s.start, s.end, bounds)] or spans
     for span in shaped + spans:
         if fits(kind, text[span.start : span.end]):
-            return span, True
+            return (_the_place_itself(text, span, shaped) if kind is Kind.PLACE else span), True
     return shaped[0], False
+
+
+_PLACE_IN = re.compile(r"\s(?:in|at|near|outside)\s+$")
+PLACE_SCORE_SLACK = 1.0
+"""How far (in span score, start + end logit) the place named with its city may trail the
+city alone and still be preferred to it: about as likely by the reader's own reckoning."""
+
+
+def _the_place_itself(text: str, span: SpanScore, spans: list[SpanScore]) -> SpanScore:
+    """For a "where" question: when the reader also gives the place that ``span`` (a city,
+    say) is where ("Kumsusan State Guest House in Pyongyang" beside "Pyongyang"), about as
+    highly and over its "no answer", that longer span; else ``span``."""
+    for s in spans:
+        if (s.end == span.end and s.start < span.start and _PLACE_IN.search(text, s.start, span.start)
+                and s.margin > 0 and s.score >= span.score - PLACE_SCORE_SLACK):  # fmt: skip
+            return s
+    return span
 
 
 def _full_name(texts: list[str], n_best: list[list[SpanScore]], order: list[tuple[int, SpanScore]]) -> tuple[int, SpanScore] | None:

@@ -63,9 +63,7 @@ SEED_FACTS = [
 ]
 """Questions the seed articles answer, with a fact the short answer must hold."""
 
-SEED_WRONG: dict[str, str] = {
-    "Where did Kim and Putin tour the garden?": "answers 'Pyongyang' (the city, not the guest house)",
-}
+SEED_WRONG: dict[str, str] = {}
 """Seed questions the shipped reader answers wrongly (bench/eval_seeds.py)."""
 SEED_DECLINED: dict[str, str] = {}
 """Seed questions the shipped reader declines."""

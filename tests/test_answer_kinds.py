@@ -15,7 +15,7 @@ from qa.answer_kinds import Kind, asked_kind, fits
         ("How old is Sonia O'Sullivan?", Kind.NUMBER),
         ("What percentage of voters backed it?", Kind.NUMBER),
         ("Who is the Foreign Ministry spokesperson?", Kind.NAME),
-        ("Where did the briefing take place?", Kind.NAME),
+        ("Where did the briefing take place?", Kind.PLACE),
         ("To whom did she send her condolences?", Kind.NAME),
         ("What treaty did North Korea sign?", None),
         ("Why did the talks fail?", None),

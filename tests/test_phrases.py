@@ -119,3 +119,19 @@ def test_an_abbreviation_gives_way_to_the_name_a_window_spells_out():
     assert _full_name(texts, [[kcna], [weak]], [(0, kcna), (1, weak)]) is None
     # A best span that is no abbreviation stays.
     assert _full_name(texts, [[name], [kcna]], [(1, name), (0, kcna)]) is None
+
+
+def test_a_where_question_gets_the_place_itself_not_just_its_city():
+    text = "Kim and Putin toured the garden of the Kumsusan State Guest House in Pyongyang on Thursday."
+
+    def at(span: str, score: float, null: float = 4.4) -> SpanScore:
+        start = text.index(span)
+        return SpanScore(start, start + len(span), score, null)
+
+    city, place = at("Pyongyang", 9.99), at("Kumsusan State Guest House in Pyongyang", 9.50)
+    assert _pick(Kind.PLACE, text, [city, place]) == (place, True)
+    # Only for "where": a "who" question keeps the reader's best span.
+    assert _pick(Kind.NAME, text, [city, place]) == (city, True)
+    # Far below the city, or under its "no answer", the longer span is not taken.
+    assert _pick(Kind.PLACE, text, [city, at("Kumsusan State Guest House in Pyongyang", 8.5)]) == (city, True)
+    assert _pick(Kind.PLACE, text, [city, at("Kumsusan State Guest House in Pyongyang", 9.5, null=9.6)]) == (city, True)
