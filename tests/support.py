@@ -88,11 +88,35 @@ SEED_FOLLOW_UP_MISSES: dict[str, str] = {}
 """Follow-ups (by their question) the shipped reader answers wrongly or declines."""
 
 
-def kill_when_reached(args: list[str], signal: Path, point: str, what: str) -> None:
-    """Run ``python -c ARGS...`` from the repository root and SIGKILL it as soon as it
-    creates ``signal`` (the child's patched function reached ``point``): no clean-up runs.
+_STOPPING_CHILD = """
+import functools, importlib, json, sys, time
+from pathlib import Path
+signal, module, attr, *args = sys.argv[1:]
+import qa
+owner = importlib.import_module(module)
+*path, name = attr.split(".")
+for part in path:
+    owner = getattr(owner, part)
+original = getattr(owner, name)
+
+@functools.wraps(original)
+def stop_here(*a, **kw):
+    Path(signal).write_text("reached")
+    time.sleep(600)
+
+setattr(owner, name, stop_here)
+"""
+"""A child process's start: ``module.attr`` patched to say it was reached (write the
+signal file) and wait there to be killed; the action that follows reads ``args``."""
+
+
+def kill_when_reached(action: str, args: list[str], signal: Path, stop_at: tuple[str, str], point: str, what: str) -> None:
+    """Run ``action`` (Python source reading ``args``) in a child process from the
+    repository root, with ``stop_at`` (module, function) patched to stop dead there, and
+    SIGKILL the child as soon as it gets there (creates ``signal``): no clean-up runs.
     Fails the test if the child ends first, or never gets there."""
-    child = subprocess.Popen([sys.executable, "-c", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    argv = [sys.executable, "-c", _STOPPING_CHILD + action, str(signal), *stop_at, *args]
+    child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120  # a safety net, not a timing assertion
         while not signal.exists():

@@ -211,25 +211,9 @@ def test_old_index_without_a_store_moves_its_articles_into_one(index, tmp_path):
 
 # --- killed writes ---------------------------------------------------------------------------
 
-# A child process runs one write and stops dead at a given function: it says so (writes
-# the signal file), then waits to be killed with SIGKILL.
-CHILD = """
-import functools, importlib, json, sys, time
-from pathlib import Path
-op, arg, index_dir, signal, module, attr = sys.argv[1:7]
-import qa
-owner = importlib.import_module(module)
-*path, name = attr.split(".")
-for part in path:
-    owner = getattr(owner, part)
-original = getattr(owner, name)
-
-@functools.wraps(original)
-def stop_here(*args, **kwargs):
-    Path(signal).write_text("reached")
-    time.sleep(600)
-
-setattr(owner, name, stop_here)
+# A child process runs one write and stops dead at a given function (tests.support.kill_when_reached).
+WRITE = """
+op, arg, index_dir = args
 if op == "add":
     qa.add_articles(arg, index_dir)
 else:
@@ -271,7 +255,7 @@ def test_killed_write_leaves_store_and_index_agreeing(tmp_path, backend, point):
     signal = tmp_path / "reached"
     if backend == "milvus":
         qa.index.open_index(location).close()  # Milvus Lite serves one process: the child's write
-    kill_when_reached([CHILD, op, arg, location, str(signal), module, attr], signal, point, "write")
+    kill_when_reached(WRITE, [op, arg, location], signal, (module, attr), point, "write")
 
     engine = qa.open_engine(location)
     assert store_ids(location) == ids(engine) == expect

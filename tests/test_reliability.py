@@ -50,25 +50,9 @@ def bigger_source(tmp_path) -> Path:
 
 # --- interrupted rebuilds ---------------------------------------------------------------
 
-# A child process builds an index and stops dead at one point: it says so (writes the
-# signal file), then waits to be killed with SIGKILL.
-CHILD = """
-import functools, importlib, sys, time
-from pathlib import Path
-source, index_dir, signal, module, attr = sys.argv[1:6]
-import qa
-owner = importlib.import_module(module)
-*path, name = attr.split(".")
-for part in path:
-    owner = getattr(owner, part)
-original = getattr(owner, name)
-
-@functools.wraps(original)
-def stop_here(*args, **kwargs):
-    Path(signal).write_text("reached")
-    time.sleep(600)
-
-setattr(owner, name, stop_here)
+# A child process builds an index and stops dead at one point (tests.support.kill_when_reached).
+BUILD = """
+source, index_dir = args
 qa.build_index(source, index_dir)
 """
 
@@ -89,7 +73,7 @@ def test_killed_rebuild_leaves_a_loading_index(built, bigger_source, tmp_path, p
     index_dir, before = built
     module, attr, expect = KILL_POINTS[point]
     signal = tmp_path / "reached"
-    kill_when_reached([CHILD, str(bigger_source), str(index_dir), str(signal), module, attr], signal, point, "build")
+    kill_when_reached(BUILD, [str(bigger_source), str(index_dir)], signal, (module, attr), point, "build")
 
     engine = qa.load_engine(index_dir)
     if expect == "old":
